@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+/**
+ * The `rewarddance` command line. Each command lives in commands/*.ts as a thin shell over a
+ * library function and registers itself here.
+ */
+import { Command } from 'commander';
+import { register as selfcheck } from './commands/selfcheck.js';
+
+const program = new Command();
+program
+  .name('rewarddance')
+  .description('Generative reward models for image and video generation (RewardDance), on a libtorch core')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+// One line per command module (keep alphabetical).
+selfcheck(program);
+
+await program.parseAsync(process.argv);
