@@ -54,12 +54,12 @@ export function validatePair(value: unknown, where: string): PairRecord {
   for (const k of REQUIRED) {
     if (typeof v[k] !== 'string' || v[k] === '') throw new InputError(`${where}: field '${k}' must be a non-empty string`);
   }
-  if (!(TASKS as readonly string[]).includes(v.task as string)) throw new InputError(`${where}: task must be one of ${TASKS.join(', ')}, got '${String(v.task)}'`);
+  if (!(TASKS as readonly string[]).includes(v.task as string)) throw new InputError(`${where}: task must be one of ${TASKS.join(', ')}, got ${JSON.stringify(v.task)}`);
   if (v.frames !== undefined && (typeof v.frames !== 'number' || !Number.isInteger(v.frames) || v.frames < 1)) {
     throw new InputError(`${where}: frames must be a positive integer`);
   }
   if (v.split !== undefined && !(SPLITS as readonly string[]).includes(v.split as string)) {
-    throw new InputError(`${where}: split must be one of ${SPLITS.join(', ')}, got '${String(v.split)}'`);
+    throw new InputError(`${where}: split must be one of ${SPLITS.join(', ')}, got ${JSON.stringify(v.split)}`);
   }
   return v as unknown as PairRecord;
 }
