@@ -133,6 +133,31 @@ export class Tensor implements Disposable {
     return this.to('int64');
   }
 
+  // ---- in place (no autograd; for loaders, optimizers and EMA) ----
+  /** Copies `src`'s values into this tensor (shapes must match or broadcast). */
+  copyFrom(src: Tensor): this {
+    try {
+      native.copy_(this.h, src.h);
+    } catch (err) {
+      fail('copyFrom', err, [this.shape, src.shape]);
+    }
+    return this;
+  }
+  /** Fills with a constant. */
+  fill(value: number): this {
+    native.fill_(this.h, value);
+    return this;
+  }
+  /** this += w * (end - this): exponential moving averages. */
+  lerpTowards(end: Tensor, w: number): this {
+    native.lerp_(this.h, end.h, w);
+    return this;
+  }
+  /** Exact equality of shape and values. */
+  equals(o: Tensor): boolean {
+    return native.equal(this.h, o.h);
+  }
+
   // ---- autograd ----
   get requiresGrad(): boolean {
     return native.requiresGrad(this.h);

@@ -1,0 +1,100 @@
+/**
+ * Checkpoint folders: `model.safetensors` + `config.json` (+ optional `optimizer.safetensors`
+ * and `trainer.json` for exact resume). A folder is written under a temporary name and renamed
+ * into place, so a killed save never leaves a broken checkpoint where the old one was.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { CheckpointError } from '../errors.js';
+import { noGrad, type Tensor } from '../tensor/index.js';
+import { readJson, writeJsonAtomic } from '../util/fs.js';
+import type { Module } from './module.js';
+import { loadSafetensors, saveSafetensors } from './safetensors.js';
+
+export const MODEL_FILE = 'model.safetensors';
+export const CONFIG_FILE = 'config.json';
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const TRAINER_FILE = 'trainer.json';
+
+/** What goes into a checkpoint folder. */
+export interface CheckpointContent {
+  /** Model config (with a `kind` naming the model family). */
+  readonly config: Record<string, unknown>;
+  readonly model: Module;
+  readonly optimizer?: { step: number; tensors: Map<string, Tensor> };
+  /** Trainer state for resume (step, RNG state, data cursor, metrics). */
+  readonly trainer?: Record<string, unknown>;
+}
+
+/**
+ * Saves a checkpoint folder atomically (write `.dir.tmp`, then swap).
+ * @example saveCheckpoint('runs/rm', { config, model });
+ */
+export function saveCheckpoint(dir: string, c: CheckpointContent): void {
+  const parent = dirname(dir);
+  mkdirSync(parent, { recursive: true });
+  const tmp = join(parent, `.${basename(dir)}.${process.pid}.tmp`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const weights = new Map(c.model.namedParameters().map((p) => [p.name, p.tensor]));
+  saveSafetensors(join(tmp, MODEL_FILE), weights, { format: 'pt' });
+  writeJsonAtomic(join(tmp, CONFIG_FILE), c.config);
+  if (c.optimizer) saveSafetensors(join(tmp, OPTIMIZER_FILE), c.optimizer.tensors, { step: String(c.optimizer.step) });
+  if (c.trainer) writeJsonAtomic(join(tmp, TRAINER_FILE), c.trainer);
+  const old = join(parent, `.${basename(dir)}.${process.pid}.old`);
+  if (existsSync(dir)) renameSync(dir, old);
+  renameSync(tmp, dir);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/** Reads a checkpoint's config.json. */
+export function readCheckpointConfig(dir: string): Record<string, unknown> {
+  const file = join(dir, CONFIG_FILE);
+  if (!existsSync(file)) throw new CheckpointError(`${dir}: not a checkpoint folder (no ${CONFIG_FILE}); train one or point at the folder holding ${MODEL_FILE} and ${CONFIG_FILE}`);
+  const v = readJson(file);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CheckpointError(`${file}: config must be a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+/**
+ * Copies weights from `model.safetensors` into `model`'s parameters. Every parameter must be
+ * present with the same shape (unless `strict` is false, which skips missing ones).
+ */
+export function loadWeights(dir: string, model: Module, opts: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+  const file = join(dir, MODEL_FILE);
+  const { tensors } = loadSafetensors(file);
+  const missing: string[] = [];
+  const params = model.namedParameters();
+  try {
+    for (const p of params) {
+      const src = tensors.get(p.name);
+      if (!src) {
+        missing.push(p.name);
+        continue;
+      }
+      if (src.shape.join(',') !== p.tensor.shape.join(',')) {
+        throw new CheckpointError(`${file}: '${p.name}' has shape [${src.shape.join(', ')}] but the model expects [${p.tensor.shape.join(', ')}] (checkpoint from a different config?)`);
+      }
+      noGrad(() => copyInto(p.tensor, src));
+    }
+    if (missing.length > 0 && opts.strict !== false) {
+      throw new CheckpointError(`${file}: missing ${missing.length} parameter(s), e.g. ${missing.slice(0, 3).join(', ')} (checkpoint from a different model?)`);
+    }
+    const known = new Set(params.map((p) => p.name));
+    return { missing, unexpected: [...tensors.keys()].filter((k) => !known.has(k)) };
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+}
+
+/** Reads the optimizer state saved beside a model, or null when there is none. */
+export function loadOptimizerState(dir: string): { step: number; tensors: Map<string, Tensor> } | null {
+  const file = join(dir, OPTIMIZER_FILE);
+  if (!existsSync(file)) return null;
+  const { tensors, metadata } = loadSafetensors(file);
+  return { step: Number(metadata.step ?? 0), tensors };
+}
+
+function copyInto(dst: Tensor, src: Tensor): void {
+  dst.copyFrom(src);
+}
