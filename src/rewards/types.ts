@@ -51,6 +51,9 @@ export interface RewardResult {
   readonly ms: number;
 }
 
+/** One query's outcome in a batch that keeps going past failures. */
+export type RewardOutcome = { readonly ok: true; readonly result: RewardResult } | { readonly ok: false; readonly error: Error };
+
 /** How a model reads queries. */
 export type RewardMode = 'pairwise' | 'pointwise';
 
@@ -60,8 +63,14 @@ export interface RewardModel {
   readonly id: string;
   /** Pairwise models need `reference`; pointwise models ignore it. */
   readonly mode: RewardMode;
-  /** Scores a batch; results are in query order. */
+  /** Scores a batch; results are in query order. The first failing query rejects the batch. */
   score(queries: readonly RewardQuery[]): Promise<RewardResult[]>;
+  /**
+   * Optional: scores a batch and reports failures per query instead of rejecting (models
+   * whose queries fail independently, like remote ones, implement it). Callers use
+   * `scoreSettled` from settle.ts, which falls back to one-by-one `score` calls.
+   */
+  scoreSettled?(queries: readonly RewardQuery[]): Promise<RewardOutcome[]>;
   /** Releases tensors, sockets, workers. */
   close?(): Promise<void> | void;
 }
