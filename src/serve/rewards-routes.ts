@@ -1,0 +1,176 @@
+/**
+ * `POST /v1/rewards` and `POST /v1/select`: decode media (limits first), build reward queries,
+ * send them through the model's batcher together with other clients' queries, and answer
+ * per item: a reward or that item's error. Debiased pairwise items are scored in both orders.
+ */
+import type { FastifyReply } from 'fastify';
+import { AppError, HttpError, InputError } from '../errors.js';
+import type { Media, RgbImage } from '../data/image.js';
+import type { RewardModel, RewardQuery, RewardResult } from '../rewards/types.js';
+import { decodeMediaBatch, type MediaLimits } from './media.js';
+import type { ModelRegistry, Scored } from './registry.js';
+import {
+  RewardsBodySchema,
+  RewardsReplySchema,
+  SelectBodySchema,
+  SelectReplySchema,
+  type RewardItem,
+  type RewardResultBody,
+  type ServeApp,
+} from './schemas.js';
+import type { Selector } from './selection.js';
+
+/**
+ * An AbortSignal that fires when the client goes away before its answer is written.
+ *
+ * @example
+ * const signal = clientGone(reply); await batcher.submit(q, signal);
+ */
+export function clientGone(reply: FastifyReply): AbortSignal {
+  const ac = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) ac.abort();
+  });
+  return ac.signal;
+}
+
+/** Combines both orders of a pairwise query: P = (p(cand vs ref) + 1 - p(ref vs cand)) / 2. */
+export function debiasPair(forward: RewardResult, swapped: RewardResult): { reward: number; positionConsistent: boolean } {
+  return { reward: (forward.reward + 1 - swapped.reward) / 2, positionConsistent: forward.reward > 0.5 === swapped.reward < 0.5 };
+}
+
+function failed(message: string): RewardResultBody {
+  return { reward: null, pYesVocab: null, logitYes: null, logitNo: null, error: message };
+}
+
+function publicMessage(err: Error): string {
+  return err instanceof AppError ? err.message : `the model failed on this item: ${err.message}`;
+}
+
+/** Submits queries and turns each outcome into a RewardResult or throws for the whole request. */
+function batchedModel(host: { reward: RewardModel; rewardBatcher: { submitMany(q: readonly RewardQuery[], s?: AbortSignal): Promise<Scored[]> } }, signal: AbortSignal): RewardModel {
+  return {
+    id: host.reward.id,
+    mode: host.reward.mode,
+    async score(queries) {
+      const out = await host.rewardBatcher.submitMany(queries, signal);
+      return out.map((r) => {
+        if (r instanceof Error) throw r instanceof AppError ? r : new HttpError(500, publicMessage(r));
+        return r;
+      });
+    },
+  };
+}
+
+interface Prepared {
+  readonly index: number;
+  readonly query: RewardQuery;
+  readonly debias: boolean;
+}
+
+/**
+ * Registers the reward routes.
+ *
+ * @example
+ * registerRewardRoutes(app, registry, DEFAULT_MEDIA_LIMITS, basicSelector);
+ */
+export function registerRewardRoutes(app: ServeApp, registry: ModelRegistry, limits: MediaLimits, selector: Selector): void {
+  app.post(
+    '/v1/rewards',
+    { schema: { body: RewardsBodySchema, response: { 200: RewardsReplySchema } } },
+    async (request, reply) => {
+      const signal = clientGone(reply);
+      const host = registry.rewardOf(request.body.model);
+      const items: RewardItem[] = request.body.items;
+      const entries: { value: string | readonly string[]; source: string; item: number }[] = [];
+      items.forEach((it, i) => {
+        entries.push({ value: it.image, source: `items[${i}].image`, item: i });
+        if (it.reference !== undefined) entries.push({ value: it.reference, source: `items[${i}].reference`, item: i });
+        if (it.condition !== undefined) entries.push({ value: it.condition, source: `items[${i}].condition`, item: i });
+      });
+      const decoded = await decodeMediaBatch(entries, limits);
+      const results: RewardResultBody[] = items.map(() => failed('not scored'));
+      const prepared: Prepared[] = [];
+      let k = 0;
+      items.forEach((it, i) => {
+        const take = (): Media | InputError => decoded[k++]!;
+        const candidate = take();
+        const reference = it.reference !== undefined ? take() : undefined;
+        const condition = it.condition !== undefined ? take() : undefined;
+        const bad = [candidate, reference, condition].find((m): m is InputError => m instanceof InputError);
+        if (bad) return void (results[i] = failed(bad.message));
+        if (it.debias && (host.reward.mode !== 'pairwise' || reference === undefined)) {
+          return void (results[i] = failed(`items[${i}]: debias needs a pairwise model and a reference ('${host.reward.id}' is ${host.reward.mode}${reference ? '' : ', and no reference was sent'})`));
+        }
+        let cond: RgbImage | undefined;
+        if (condition !== undefined) {
+          const c = condition as Media;
+          if (c.kind !== 'image') return void (results[i] = failed(`items[${i}].condition: the condition is one image, not a frame list`));
+          cond = c.image;
+        }
+        const query: RewardQuery = {
+          task: it.task,
+          prompt: it.prompt,
+          candidate: candidate as Media,
+          ...(reference !== undefined ? { reference: reference as Media } : {}),
+          ...(cond ? { condition: cond } : {}),
+          ...(it.criteria !== undefined ? { criteria: it.criteria } : {}),
+          ...(it.cot !== undefined ? { cot: it.cot } : {}),
+        };
+        prepared.push({ index: i, query, debias: it.debias === true });
+      });
+      const queries: RewardQuery[] = [];
+      for (const p of prepared) {
+        queries.push(p.query);
+        if (p.debias) queries.push({ ...p.query, candidate: p.query.reference!, reference: p.query.candidate });
+      }
+      const scored = await host.rewardBatcher.submitMany(queries, signal);
+      let q = 0;
+      for (const p of prepared) {
+        const first = scored[q++]!;
+        const second = p.debias ? scored[q++]! : undefined;
+        const err = [first, second].find((r): r is Error => r instanceof Error);
+        if (err) {
+          results[p.index] = failed(publicMessage(err));
+          continue;
+        }
+        const r = first as RewardResult;
+        const base: RewardResultBody = { reward: r.reward, pYesVocab: r.pYesVocab, logitYes: r.logitYes, logitNo: r.logitNo, ...(r.rationale !== undefined ? { rationale: r.rationale } : {}) };
+        results[p.index] = second ? { ...base, ...debiasPair(r, second as RewardResult) } : base;
+      }
+      return { model: host.id, results };
+    },
+  );
+
+  app.post(
+    '/v1/select',
+    { schema: { body: SelectBodySchema, response: { 200: SelectReplySchema } } },
+    async (request, reply) => {
+      const signal = clientGone(reply);
+      const host = registry.rewardOf(request.body.model);
+      const b = request.body;
+      const method = b.method ?? 'best-of-n';
+      const entries = b.candidates.map((value, i) => ({ value, source: `candidates[${i}]` }));
+      if (b.condition !== undefined) entries.push({ value: b.condition, source: 'condition' });
+      const decoded = await decodeMediaBatch(entries, limits);
+      const bad = decoded.find((m): m is InputError => m instanceof InputError);
+      if (bad) throw bad;
+      const media = decoded as Media[];
+      let condition: RgbImage | undefined;
+      if (b.condition !== undefined) {
+        const c = media.pop()!;
+        if (c.kind !== 'image') throw new InputError('condition: the condition is one image, not a frame list');
+        condition = c.image;
+      }
+      const base = {
+        task: b.task,
+        prompt: b.prompt,
+        ...(condition ? { condition } : {}),
+        ...(b.criteria !== undefined ? { criteria: b.criteria } : {}),
+        ...(b.cot !== undefined ? { cot: b.cot } : {}),
+      };
+      const s = await selector.select(method, batchedModel(host, signal), base, media);
+      return { model: host.id, method, best: s.best, scores: s.scores, ...(s.wins ? { wins: s.wins } : {}), comparisons: s.comparisons };
+    },
+  );
+}
