@@ -75,7 +75,7 @@ export async function startReplayServer(opts: ReplayServerOptions = {}): Promise
         return send(res, { body: { object: 'list', data: (opts.models ?? [REPLAY_MODEL]).map((id) => ({ id, object: 'model', created: 0, owned_by: 'vllm' })) } });
       }
       if (req.method !== 'POST' || !path.endsWith('/chat/completions')) return send(res, { status: 404, body: { error: { message: `no route ${req.method} ${path}`, type: 'NotFoundError', param: null, code: 404 } } });
-      let body: unknown = null;
+      let body: unknown;
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
       } catch {
