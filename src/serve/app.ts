@@ -119,6 +119,12 @@ export async function buildServer(opts: ServerOptions): Promise<RewardServer> {
   registerOpenAiRoutes(app, registry, limits);
 
   let closing: Promise<void> | undefined;
+  // Answers finished during shutdown close their connection, so close() does not wait for
+  // clients' keep-alive timeouts.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
   app.addHook('onClose', async () => {
     await registry.drainAndClose();
   });

@@ -129,13 +129,13 @@ describe('DynamicBatcher', () => {
 
   it('reports each batch to onBatch', async () => {
     const events: number[] = [];
-    const b = new DynamicBatcher(async (xs: number[]) => xs, { maxBatch: 4, maxWaitMs: 0, maxQueue: 10, timeoutMs: 0 }, (e) => events.push(e.size));
+    const b = new DynamicBatcher((xs: number[]) => Promise.resolve(xs), { maxBatch: 4, maxWaitMs: 0, maxQueue: 10, timeoutMs: 0 }, (e) => events.push(e.size));
     await b.submitMany([1, 2, 3, 4, 5]);
     expect(events).toEqual([4, 1]);
   });
 
   it('checks its options', () => {
-    const run = async (xs: number[]) => xs;
+    const run = (xs: number[]): Promise<number[]> => Promise.resolve(xs);
     expect(() => new DynamicBatcher(run, { maxBatch: 0 })).toThrow(/maxBatch must be an integer >= 1, got 0/);
     expect(() => new DynamicBatcher(run, { maxQueue: 0 })).toThrow(/maxQueue/);
   });

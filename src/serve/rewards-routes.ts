@@ -1,11 +1,13 @@
 /**
  * `POST /v1/rewards` and `POST /v1/select`: decode media (limits first), build reward queries,
  * send them through the model's batcher together with other clients' queries, and answer
- * per item: a reward or that item's error. Debiased pairwise items are scored in both orders.
+ * per item: a reward or that item's error. Debiased pairwise items are scored in both orders
+ * (rewards/debias.ts combines them).
  */
 import type { FastifyReply } from 'fastify';
 import { AppError, HttpError, InputError } from '../errors.js';
 import type { Media, RgbImage } from '../data/image.js';
+import { combineOrders, swapQuery } from '../rewards/debias.js';
 import type { RewardModel, RewardQuery, RewardResult } from '../rewards/types.js';
 import { decodeMediaBatch, type MediaLimits } from './media.js';
 import type { ModelRegistry, Scored } from './registry.js';
@@ -32,11 +34,6 @@ export function clientGone(reply: FastifyReply): AbortSignal {
     if (!reply.raw.writableFinished) ac.abort();
   });
   return ac.signal;
-}
-
-/** Combines both orders of a pairwise query: P = (p(cand vs ref) + 1 - p(ref vs cand)) / 2. */
-export function debiasPair(forward: RewardResult, swapped: RewardResult): { reward: number; positionConsistent: boolean } {
-  return { reward: (forward.reward + 1 - swapped.reward) / 2, positionConsistent: forward.reward > 0.5 === swapped.reward < 0.5 };
 }
 
 function failed(message: string): RewardResultBody {
@@ -122,7 +119,7 @@ export function registerRewardRoutes(app: ServeApp, registry: ModelRegistry, lim
       const queries: RewardQuery[] = [];
       for (const p of prepared) {
         queries.push(p.query);
-        if (p.debias) queries.push({ ...p.query, candidate: p.query.reference!, reference: p.query.candidate });
+        if (p.debias) queries.push(swapQuery(p.query, p.index));
       }
       const scored = await host.rewardBatcher.submitMany(queries, signal);
       let q = 0;
@@ -136,7 +133,12 @@ export function registerRewardRoutes(app: ServeApp, registry: ModelRegistry, lim
         }
         const r = first as RewardResult;
         const base: RewardResultBody = { reward: r.reward, pYesVocab: r.pYesVocab, logitYes: r.logitYes, logitNo: r.logitNo, ...(r.rationale !== undefined ? { rationale: r.rationale } : {}) };
-        results[p.index] = second ? { ...base, ...debiasPair(r, second as RewardResult) } : base;
+        if (!second) {
+          results[p.index] = base;
+          continue;
+        }
+        const d = combineOrders(r, second as RewardResult);
+        results[p.index] = { ...base, reward: d.reward, logitYes: d.logitYes, logitNo: d.logitNo, positionConsistent: d.consistent };
       }
       return { model: host.id, results };
     },
