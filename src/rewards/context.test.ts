@@ -1,67 +1,65 @@
 import { describe, expect, it } from 'vitest';
 import { blankImage, imageMedia, videoMedia } from '../data/image.js';
-import { answerText, buildContext, contextMedia, criteriaText, renderContextText } from './context.js';
+import { pairwiseInstruction } from '../data/export/template.js';
+import { COT_MODES } from './types.js';
+import { ANSWER_INSTRUCTION, answerText, buildContext, contextMedia, criteriaText, renderContextText } from './context.js';
 
 const img = imageMedia(blankImage(2, 2));
 const ref = imageMedia(blankImage(2, 2, [9, 9, 9]));
+const vid = videoMedia([blankImage(2, 2), blankImage(2, 2)]);
 
-describe('buildContext', () => {
-  it('renders the pairwise RewardDance instruction in a fixed order', () => {
-    const parts = buildContext({ task: 't2i', prompt: 'a red circle', candidate: img, reference: ref, criteria: 'alignment' }, 'pairwise');
-    expect(renderContextText(parts)).toBe(
-      [
-        'You are an expert judge of AI-generated images.',
-        'Text prompt: "a red circle"',
-        'Criteria: prompt alignment: the objects, their number, colours and positions match the text prompt',
-        'Reference image:',
-        '<image>',
-        'Candidate image:',
-        '<image>',
-        'Question: is the candidate image better than the reference image under the criteria?',
-        'Answer with one word: yes or no.',
-      ].join('\n'),
+describe('buildContext (pairwise) equals the SFT export template', () => {
+  for (const task of ['t2i', 't2v', 'i2v'] as const) {
+    for (const cot of COT_MODES) {
+      for (const criteria of ['alignment', 'quality,motion', 'no flicker at all']) {
+        it(`${task}, cot ${cot}, criteria '${criteria}'`, () => {
+          const m = task === 't2i' ? img : vid;
+          const parts = buildContext({ task, prompt: 'a red circle', candidate: m, reference: m, criteria, cot, ...(task === 'i2v' ? { condition: blankImage(2, 2) } : {}) }, 'pairwise');
+          const text = renderContextText(parts);
+          expect(text).toBe(pairwiseInstruction(criteria, 'a red circle', { task, cot }));
+          expect(text.endsWith(ANSWER_INSTRUCTION[cot])).toBe(true);
+        });
+      }
+    }
+  }
+  it('puts media in slot order: condition, reference, candidate', () => {
+    const cond = blankImage(2, 2, [1, 2, 3]);
+    const parts = buildContext({ task: 'i2v', prompt: 'p', candidate: vid, reference: ref, condition: cond }, 'pairwise');
+    expect(contextMedia(parts)).toEqual([{ kind: 'image', image: cond }, ref, vid]);
+  });
+});
+
+describe('buildContext (pointwise, examples)', () => {
+  it('pointwise ignores the reference and asks about one media', () => {
+    const text = renderContextText(buildContext({ task: 't2v', prompt: 'p', candidate: vid, reference: ref, criteria: 'motion', cot: 'reason-first' }, 'pointwise'));
+    expect(text).toBe(
+      'You are a reward model judging text-to-video generation. Rate one video made for a prompt.\n' +
+        'Criteria: motion quality: smooth, plausible movement from frame to frame.\nPrompt: p\n' +
+        'Candidate video: <video>\nDoes the candidate video meet these criteria well? Give a short reason first, then end with "Answer: yes" or "Answer: no".',
     );
-    expect(contextMedia(parts)).toEqual([ref, img]);
   });
-  it('pointwise ignores the reference; videos get one placeholder a frame; free-text criteria pass through', () => {
-    const v = videoMedia([blankImage(2, 2), blankImage(2, 2)]);
-    const text = renderContextText(buildContext({ task: 't2v', prompt: 'p', candidate: v, reference: ref, criteria: 'no flicker', cot: 'reason-first' }, 'pointwise'));
-    expect(text).toContain('Criteria: no flicker');
-    expect(text).not.toContain('Reference');
-    expect(text).toContain('Candidate video:\n<image>\n<image>\nQuestion: does the candidate video satisfy the criteria well?');
-    expect(text).toContain('"Answer: yes" or "Answer: no"');
-  });
-  it('includes examples with their answers and the i2v condition', () => {
+  it('puts in-context examples with their answers after the opening line', () => {
     const parts = buildContext(
-      {
-        task: 'i2v',
-        prompt: 'p',
-        candidate: img,
-        reference: ref,
-        condition: blankImage(2, 2),
-        cot: 'decision-first',
-        examples: [{ prompt: 'ex', candidate: img, reference: ref, answer: false, rationale: 'Wrong colour.' }],
-      },
+      { task: 't2i', prompt: 'q', candidate: img, reference: ref, cot: 'decision-first', examples: [{ prompt: 'ex', candidate: img, reference: ref, answer: false, rationale: 'Wrong colour.' }] },
       'pairwise',
     );
     const text = renderContextText(parts);
-    expect(text).toContain('Example 1 of 1. Text prompt: "ex"');
-    expect(text).toContain('Answer: no. Wrong colour.');
-    expect(text.indexOf('Condition image')).toBeLessThan(text.indexOf('Candidate video:\n<image>\nQuestion'));
-    expect(contextMedia(parts).map((m) => m.kind)).toEqual(['image', 'image', 'image', 'image', 'image']);
+    expect(text).toContain('Compare two images made for the same prompt.\nExample 1 of 1. Prompt: ex\nReference image: <image>\nCandidate image: <image>\nAnswer: no. because Wrong colour.\nNow the query.\nCriteria:');
+    expect(contextMedia(parts)).toHaveLength(4);
   });
   it('explains what is missing', () => {
     expect(() => buildContext({ task: 't2i', prompt: 'p', candidate: img }, 'pairwise')).toThrow(/pairwise reward needs a reference image/);
+    expect(() => buildContext({ task: 'i2v', prompt: 'p', candidate: vid, reference: vid }, 'pairwise')).toThrow(/needs its condition image/);
     expect(() => buildContext({ task: 't2i', prompt: '  ', candidate: img }, 'pointwise')).toThrow(/text prompt is empty/);
+    expect(() => buildContext({ task: 't2i', prompt: 'p', candidate: img, reference: ref, examples: [{ prompt: 'e', candidate: img, answer: true }] }, 'pairwise')).toThrow(/example 1 has no reference/);
     expect(() => criteriaText(' ')).toThrow(/criteria is empty/);
   });
 });
 
 describe('answerText', () => {
-  it('formats each CoT mode', () => {
+  it('is the template answer for each CoT mode', () => {
     expect(answerText(true)).toBe('yes');
-    expect(answerText(false, 'decision-first', 'Too blue.')).toBe('no. Too blue.');
-    expect(answerText(true, 'reason-first', 'Red circle.')).toBe('Red circle.\nAnswer: yes');
-    expect(answerText(false, 'reason-first')).toBe('Answer: no');
+    expect(answerText(false, 'decision-first', 'too blue')).toBe('no. because too blue');
+    expect(answerText(true, 'reason-first', 'Red circle.')).toBe('Red circle. Answer: yes');
   });
 });

@@ -192,10 +192,10 @@ export function syntheticJudge(model = REPLAY_MODEL): (body: unknown) => ReplayS
     for (const p of parts) {
       if (p.type === 'text') {
         const t = p.text ?? '';
-        const last = t.split('\n').pop() ?? '';
+        const last = (t.split('\n').pop() ?? '').trim();
         role = /^Reference \w+:$/u.test(last) ? 'reference' : /^Candidate \w+:$/u.test(last) ? 'candidate' : null;
         if (role) urls[role] = '';
-        if (t.includes('First explain your reasoning')) reasonFirst = true;
+        if (/short reason first/u.test(t)) reasonFirst = true;
       } else if (p.type === 'image_url' && role) urls[role] += p.image_url?.url ?? '';
     }
     const score = (u: string): number => (u === '' ? 0 : (hashUnit(u) - 0.5) * JUDGE_SCALE);
