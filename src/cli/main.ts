@@ -4,6 +4,8 @@
  * library function and registers itself here.
  */
 import { Command } from 'commander';
+import { register as score } from './commands/score.js';
+import { register as select } from './commands/select.js';
 import { register as selfcheck } from './commands/selfcheck.js';
 
 const program = new Command();
@@ -14,6 +16,8 @@ program
   .showHelpAfterError();
 
 // One line per command module (keep alphabetical).
+score(program);
+select(program);
 selfcheck(program);
 
 await program.parseAsync(process.argv);
