@@ -16,7 +16,6 @@ import { registerOpenAiRoutes } from './openai-compat.js';
 import { ModelRegistry, type ServedModel } from './registry.js';
 import { registerRewardRoutes } from './rewards-routes.js';
 import type { ServeApp } from './schemas.js';
-import { basicSelector, type Selector } from './selection.js';
 
 /** Largest request body: 32 MiB holds a batch of 32 videos of 16 frames of 256x256 PNGs. */
 export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
@@ -39,8 +38,6 @@ export interface ServerOptions {
   readonly bodyLimitBytes?: number;
   readonly bodyTimeoutMs?: number;
   readonly media?: Partial<MediaLimits>;
-  /** How `/v1/select` picks; defaults to the built-in basic selector. */
-  readonly selector?: Selector;
   /** Log requests as JSON lines to stdout (fastify's pino logger). */
   readonly logger?: boolean;
 }
@@ -115,7 +112,7 @@ export async function buildServer(opts: ServerOptions): Promise<RewardServer> {
 
   app.get('/healthz', () => ({ status: 'ok' as const, models: registry.ids(), queueDepth: registry.queueDepth() }));
   app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()));
-  registerRewardRoutes(app, registry, limits, opts.selector ?? basicSelector);
+  registerRewardRoutes(app, registry, limits);
   registerOpenAiRoutes(app, registry, limits);
 
   let closing: Promise<void> | undefined;

@@ -1,5 +1,5 @@
 /**
- * `POST /v1/rewards` and `POST /v1/select`: decode media (limits first), build reward queries,
+ * `POST /v1/rewards` and `POST /v1/select` (src/select/select.ts): decode media (limits first), build reward queries,
  * send them through the model's batcher together with other clients' queries, and answer
  * per item: a reward or that item's error. Debiased pairwise items are scored in both orders
  * (rewards/debias.ts combines them).
@@ -20,7 +20,8 @@ import {
   type RewardResultBody,
   type ServeApp,
 } from './schemas.js';
-import type { Selector } from './selection.js';
+import type { SelectionRequest } from '../select/request.js';
+import { selectBest } from '../select/select.js';
 
 /**
  * An AbortSignal that fires when the client goes away before its answer is written.
@@ -69,9 +70,9 @@ interface Prepared {
  * Registers the reward routes.
  *
  * @example
- * registerRewardRoutes(app, registry, DEFAULT_MEDIA_LIMITS, basicSelector);
+ * registerRewardRoutes(app, registry, DEFAULT_MEDIA_LIMITS);
  */
-export function registerRewardRoutes(app: ServeApp, registry: ModelRegistry, limits: MediaLimits, selector: Selector): void {
+export function registerRewardRoutes(app: ServeApp, registry: ModelRegistry, limits: MediaLimits): void {
   app.post(
     '/v1/rewards',
     { schema: { body: RewardsBodySchema, response: { 200: RewardsReplySchema } } },
@@ -144,35 +145,33 @@ export function registerRewardRoutes(app: ServeApp, registry: ModelRegistry, lim
     },
   );
 
-  app.post(
-    '/v1/select',
-    { schema: { body: SelectBodySchema, response: { 200: SelectReplySchema } } },
-    async (request, reply) => {
-      const signal = clientGone(reply);
-      const host = registry.rewardOf(request.body.model);
-      const b = request.body;
-      const method = b.method ?? 'best-of-n';
-      const entries = b.candidates.map((value, i) => ({ value, source: `candidates[${i}]` }));
-      if (b.condition !== undefined) entries.push({ value: b.condition, source: 'condition' });
-      const decoded = await decodeMediaBatch(entries, limits);
-      const bad = decoded.find((m): m is InputError => m instanceof InputError);
-      if (bad) throw bad;
-      const media = decoded as Media[];
-      let condition: RgbImage | undefined;
-      if (b.condition !== undefined) {
-        const c = media.pop()!;
-        if (c.kind !== 'image') throw new InputError('condition: the condition is one image, not a frame list');
-        condition = c.image;
-      }
-      const base = {
-        task: b.task,
-        prompt: b.prompt,
-        ...(condition ? { condition } : {}),
-        ...(b.criteria !== undefined ? { criteria: b.criteria } : {}),
-        ...(b.cot !== undefined ? { cot: b.cot } : {}),
-      };
-      const s = await selector.select(method, batchedModel(host, signal), base, media);
-      return { model: host.id, method, best: s.best, scores: s.scores, ...(s.wins ? { wins: s.wins } : {}), comparisons: s.comparisons };
-    },
-  );
+  app.post('/v1/select', { schema: { body: SelectBodySchema, response: { 200: SelectReplySchema } } }, async (request, reply) => {
+    const signal = clientGone(reply);
+    const host = registry.rewardOf(request.body.model);
+    const b = request.body;
+    const method = b.method ?? 'pointwise';
+    const entries = b.candidates.map((value, i) => ({ value, source: `candidates[${i}]` }));
+    if (b.reference !== undefined) entries.push({ value: b.reference, source: 'reference' });
+    if (b.condition !== undefined) entries.push({ value: b.condition, source: 'condition' });
+    const decoded = await decodeMediaBatch(entries, limits);
+    const bad = decoded.find((m): m is InputError => m instanceof InputError);
+    if (bad) throw bad;
+    const media = decoded as Media[];
+    const candidates = media.slice(0, b.candidates.length);
+    let k = b.candidates.length;
+    const reference = b.reference !== undefined ? media[k++] : undefined;
+    const condition = b.condition !== undefined ? media[k] : undefined;
+    if (condition && condition.kind !== 'image') throw new InputError('condition: the condition is one image, not a frame list');
+    const req: SelectionRequest = {
+      task: b.task,
+      prompt: b.prompt,
+      candidates,
+      ...(reference ? { reference } : {}),
+      ...(condition?.kind === 'image' ? { condition: condition.image } : {}),
+      ...(b.criteria !== undefined ? { criteria: b.criteria } : {}),
+      ...(b.cot !== undefined ? { cot: b.cot } : {}),
+    };
+    const s = await selectBest(batchedModel(host, signal), req, method, { debias: b.debias === true });
+    return { model: host.id, ...s };
+  });
 }

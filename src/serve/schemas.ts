@@ -6,6 +6,7 @@
 import { Type, type Static } from 'typebox';
 import { COT_MODES } from '../rewards/types.js';
 import { TASKS } from '../data/manifest.js';
+import { SELECT_METHODS } from '../select/select.js';
 
 /** Most items in one `/v1/rewards` request (a GRPO group of 16 prompts x 64 samples fits). */
 export const MAX_ITEMS_PER_REQUEST = 1024;
@@ -55,35 +56,40 @@ export type RewardResultBody = Static<typeof RewardResultSchema>;
 
 export const RewardsReplySchema = Type.Object({ model: Type.String(), results: Type.Array(RewardResultSchema) });
 
-export const SELECT_METHODS = ['best-of-n', 'tournament'] as const;
-export type SelectMethod = (typeof SELECT_METHODS)[number];
-
 export const SelectBodySchema = Type.Object(
   {
     model: Type.Optional(Type.String()),
+    /** pointwise (Best-of-N), round-robin (win counts + Bradley-Terry) or knockout; default pointwise. */
     method: Type.Optional(Type.Union(SELECT_METHODS.map((m) => Type.Literal(m)))),
     task: Type.Union(TASKS.map((t) => Type.Literal(t))),
     prompt: Type.String({ maxLength: MAX_TEXT_CHARS }),
     candidates: Type.Array(MediaSchema, { minItems: 1, maxItems: MAX_CANDIDATES }),
+    /** A fixed reference: pointwise Best-of-N with a pairwise model. */
+    reference: Type.Optional(MediaSchema),
     condition: Type.Optional(Type.String({ minLength: 1 })),
     criteria: Type.Optional(Type.String({ maxLength: MAX_TEXT_CHARS })),
     cot: Type.Optional(Type.Union(COT_MODES.map((m) => Type.Literal(m)))),
+    debias: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
 export type SelectBody = Static<typeof SelectBodySchema>;
 
+const Ranked = Type.Object({ index: Type.Integer(), score: Type.Number() });
 export const SelectReplySchema = Type.Object({
   model: Type.String(),
   method: Type.String(),
   best: Type.Integer(),
-  /** Best-of-N: each candidate's reward. Tournament: each candidate's strength (win rate). */
-  scores: Type.Array(Type.Number()),
-  /** Tournament only: wins per candidate. */
+  /** Best first. */
+  ranking: Type.Array(Ranked),
+  /** Reward-model queries spent. */
+  queries: Type.Integer(),
+  rewards: Type.Optional(Type.Array(Type.Number())),
   wins: Type.Optional(Type.Array(Type.Number())),
-  comparisons: Type.Integer(),
+  strengths: Type.Optional(Type.Array(Type.Number())),
+  positionConsistency: Type.Optional(Type.Number()),
+  matches: Type.Optional(Type.Array(Type.Object({ round: Type.Integer(), a: Type.Integer(), b: Type.Integer(), pA: Type.Number(), winner: Type.Integer() }))),
 });
-export type SelectReply = Static<typeof SelectReplySchema>;
 
 /** The fastify instance type the routes register on (TypeBox type provider, node http). */
 export type ServeApp = import('fastify').FastifyInstance<

@@ -156,16 +156,19 @@ describe('reward server: routes, shapes and bad input', () => {
     expect(Math.max(...sizes)).toBeGreaterThan(1);
   });
 
-  it('selects Best-of-N and runs tournaments', async () => {
+  it('selects Best-of-N and runs tournaments through the batcher', async () => {
     const mid = pngB64(8, 8, [128, 128, 128]);
     const bon = await post(`${url}/v1/select`, { model: 'rm-point', task: 't2i', prompt: 'x', candidates: [DARK, BRIGHT, mid] });
     expect(bon.status).toBe(200);
-    expect(bon.json).toMatchObject({ method: 'best-of-n', best: 1, comparisons: 3 });
-    const tour = await post(`${url}/v1/select`, { model: 'tiny-vlm', method: 'tournament', task: 't2i', prompt: 'x', candidates: [mid, DARK, BRIGHT] });
-    expect(tour.json).toMatchObject({ method: 'tournament', best: 2, wins: [1, 0, 2], comparisons: 6 });
-    const pointTour = await post(`${url}/v1/select`, { model: 'rm-point', method: 'tournament', task: 't2i', prompt: 'x', candidates: [mid, DARK] });
+    expect(bon.json).toMatchObject({ model: 'rm-point', method: 'pointwise', best: 1, queries: 3 });
+    expect((bon.json.ranking as { index: number }[]).map((r) => r.index)).toEqual([1, 2, 0]);
+    const rr = await post(`${url}/v1/select`, { model: 'tiny-vlm', method: 'round-robin', task: 't2i', prompt: 'x', candidates: [mid, DARK, BRIGHT] });
+    expect(rr.json).toMatchObject({ method: 'round-robin', best: 2, wins: [1, 0, 2], queries: 6, positionConsistency: 1 });
+    const ko = await post(`${url}/v1/select`, { model: 'tiny-vlm', method: 'knockout', task: 't2i', prompt: 'x', candidates: [mid, DARK, BRIGHT, DARK] });
+    expect(ko.json).toMatchObject({ method: 'knockout', best: 2 });
+    const pointTour = await post(`${url}/v1/select`, { model: 'rm-point', method: 'round-robin', task: 't2i', prompt: 'x', candidates: [mid, DARK] });
     expect(pointTour.status).toBe(400);
-    expect((pointTour.json.error as { message: string }).message).toMatch(/tournament needs a pairwise reward model/);
+    expect((pointTour.json.error as { message: string }).message).toMatch(/round robin compares candidates in pa/);
   });
 
   it('serves OpenAI chat completions to the official openai client', async () => {
