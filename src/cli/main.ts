@@ -4,9 +4,12 @@
  * library function and registers itself here.
  */
 import { Command } from 'commander';
+import { register as data } from './commands/data.js';
+import { register as report } from './commands/report.js';
 import { register as score } from './commands/score.js';
 import { register as select } from './commands/select.js';
 import { register as selfcheck } from './commands/selfcheck.js';
+import { register as serve } from './commands/serve.js';
 
 const program = new Command();
 program
@@ -16,8 +19,11 @@ program
   .showHelpAfterError();
 
 // One line per command module (keep alphabetical).
+data(program);
+report(program);
 score(program);
 select(program);
 selfcheck(program);
+serve(program);
 
 await program.parseAsync(process.argv);
