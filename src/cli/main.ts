@@ -4,12 +4,10 @@
  * library function and registers itself here.
  */
 import { Command } from 'commander';
-import { register as data } from './commands/data.js';
 import { register as report } from './commands/report.js';
 import { register as score } from './commands/score.js';
 import { register as select } from './commands/select.js';
 import { register as selfcheck } from './commands/selfcheck.js';
-import { register as serve } from './commands/serve.js';
 
 const program = new Command();
 program
@@ -19,11 +17,9 @@ program
   .showHelpAfterError();
 
 // One line per command module (keep alphabetical).
-data(program);
 report(program);
 score(program);
 select(program);
 selfcheck(program);
-serve(program);
 
 await program.parseAsync(process.argv);
