@@ -4,6 +4,7 @@
  * library function and registers itself here.
  */
 import { Command } from 'commander';
+import { register as data } from './commands/data.js';
 import { register as report } from './commands/report.js';
 import { register as score } from './commands/score.js';
 import { register as select } from './commands/select.js';
@@ -17,6 +18,7 @@ program
   .showHelpAfterError();
 
 // One line per command module (keep alphabetical).
+data(program);
 report(program);
 score(program);
 select(program);

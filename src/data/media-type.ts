@@ -2,6 +2,7 @@
  * Media type detection from the first bytes of a file (magic numbers), so that import, export
  * and stats treat a PNG named `.jpg` or an MP4 without extension correctly.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 
 /** Container formats rewarddance recognises. */
 export const MEDIA_TYPES = ['png', 'jpeg', 'webp', 'gif', 'bmp', 'tiff', 'mp4', 'webm'] as const;
@@ -46,6 +47,21 @@ export function detectMediaType(bytes: Uint8Array): MediaType | null {
   if (startsWith(bytes, ASCII('ftyp'), 4)) return 'mp4';
   if (startsWith(bytes, [0x1a, 0x45, 0xdf, 0xa3])) return 'webm';
   return null;
+}
+
+/**
+ * The media type of a file from its first bytes (only those are read), or null.
+ * @example detectFileType('clip.mp4') // 'mp4'
+ */
+export function detectFileType(path: string): MediaType | null {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(SNIFF_BYTES);
+    const n = readSync(fd, buf, 0, SNIFF_BYTES, 0);
+    return detectMediaType(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** True for types that are videos (MP4, WebM, GIF). */

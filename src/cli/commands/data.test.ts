@@ -1,0 +1,68 @@
+/**
+ * `rewarddance data import|export|stats` through commander, as a user types them: a JSONL
+ * import with --columns, a swift export, stats --json, and the error path (exit code 1 with a
+ * message naming the record).
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { pngBytes } from '../../../test/fixtures/data/writers.js';
+import { register } from './data.js';
+
+/** Runs one command line; returns what it printed and the exit code it set. */
+async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
+  const program = new Command().exitOverride();
+  register(program);
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  process.exitCode = 0;
+  try {
+    await program.parseAsync(['node', 'rewarddance', ...args]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { out, err, code };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('rewarddance data', () => {
+  it('imports, reports, exports and prints stats', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rd-cli-data-'));
+    writeFileSync(join(dir, 'a.png'), pngBytes(1));
+    writeFileSync(join(dir, 'b.png'), pngBytes(2));
+    writeFileSync(join(dir, 'p.jsonl'), [{ caption: 'a red cube', win: 'a.png', lose: 'b.png' }, { caption: 'oops', win: 'a.png', lose: 'none.png' }].map((l) => JSON.stringify(l)).join('\n'));
+    const ds = join(dir, 'ds');
+    const imp = await run(['data', 'import', '--format', 'jsonl', join(dir, 'p.jsonl'), '--out', ds, '--columns', 'prompt=caption,chosen=win,rejected=lose', '--json']);
+    expect(imp.code).toBe(0);
+    const report = JSON.parse(imp.out) as { pairs: number; skipped: { count: number; records: { where: string }[] } };
+    expect(report.pairs).toBe(1);
+    expect(report.skipped.records[0]!.where).toBe('p.jsonl:2');
+
+    const exp = await run(['data', 'export', '--format', 'swift', '--data', ds, '--out', join(dir, 'sft')]);
+    expect(exp.code).toBe(0);
+    expect(exp.out).toMatch(/exported 2 samples \(1 yes, 1 no\) from 1 pairs/);
+    expect(readFileSync(join(dir, 'sft', 'rewarddance_pairwise.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+
+    const st = await run(['data', 'stats', ds, '--json']);
+    expect(JSON.parse(st.out)).toMatchObject({ pairs: 1, criteria: { 'alignment,quality': 1 }, media: { files: 2 } });
+    const txt = await run(['data', 'stats', ds, '--no-media']);
+    expect(txt.out).toContain('1 pairs');
+    expect(txt.out).not.toContain('image sizes');
+  });
+
+  it('exits 1 with a message naming the record under --strict', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rd-cli-data-'));
+    writeFileSync(join(dir, 'p.jsonl'), JSON.stringify({ prompt: 'x', chosen: 'a.png', rejected: 'b.png' }) + '\n');
+    const r = await run(['data', 'import', '--format', 'jsonl', join(dir, 'p.jsonl'), '--out', join(dir, 'o'), '--strict']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/\nerror: p\.jsonl:1: chosen: media file .*a\.png not found/);
+  });
+});
