@@ -58,6 +58,19 @@ describe('rewarddance data', () => {
     expect(txt.out).not.toContain('image sizes');
   });
 
+  it('runs the docs example on the committed folder fixture (LLaMA-Factory export)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rd-cli-data-'));
+    const fixture = join(import.meta.dirname, '../../../test/fixtures/data/tiny-folder');
+    const imp = await run(['data', 'import', '--format', 'folder', fixture, '--out', join(dir, 'ds')]);
+    expect(imp.out).toMatch(/imported 2 pairs from 3 records \(pairwise layout\)/);
+    expect(imp.out).toMatch(/preferences\.csv:4: rejected: media file .*images\/missing\.png not found/);
+    await run(['data', 'export', '--format', 'llamafactory', '--data', join(dir, 'ds'), '--out', join(dir, 'sft')]);
+    const samples = JSON.parse(readFileSync(join(dir, 'sft', 'rewarddance_pairwise.json'), 'utf8')) as { images: string[] }[];
+    expect(samples).toHaveLength(4);
+    for (const s of samples) for (const p of s.images) expect(p).toMatch(/^media\/[0-9a-f]{32}\.png$/);
+    expect(readFileSync(join(dir, 'sft', samples[0]!.images[1]!)).equals(readFileSync(join(fixture, 'images', 'red.png')))).toBe(true);
+  });
+
   it('exits 1 with a message naming the record under --strict', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rd-cli-data-'));
     writeFileSync(join(dir, 'p.jsonl'), JSON.stringify({ prompt: 'x', chosen: 'a.png', rejected: 'b.png' }) + '\n');

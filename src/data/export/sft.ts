@@ -121,10 +121,10 @@ class ExportMedia {
     return target;
   }
 
-  /** A path under media/ that keeps the manifest's own relative layout, or a hash for paths outside it. */
+  /** A path under media/ that keeps the manifest's own relative layout (imports already use media/), or a hash for paths outside it. */
   private localName(p: string): string {
     const n = normalize(p);
-    if (!isAbsolute(n) && !n.startsWith('..')) return n.split(sep).join('/');
+    if (!isAbsolute(n) && !n.startsWith('..')) return n.split(sep).join('/').replace(/^media\//, '');
     const ext = /\.[A-Za-z0-9]+$/.exec(n)?.[0] ?? '';
     return `external/${createHash('sha256').update(resolve(this.dataDir, n)).digest('hex').slice(0, 32)}${ext}`;
   }
