@@ -231,6 +231,7 @@ RD_FN(parallelInfo) { RD_GUARD(return Napi::String::New(info.Env(), at::get_para
 
 static Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   using namespace rd;
+  InitAllocator(env, exports);
   TensorWrap::Init(env, exports);
   RD_EXPORT(fromBuffer); RD_EXPORT(toBuffer);
   RD_EXPORT(zeros); RD_EXPORT(ones); RD_EXPORT(full); RD_EXPORT(randn); RD_EXPORT(rand);

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "rdtorch",
-      "sources": ["addon.cc", "ops.cc", "optim.cc"],
+      "sources": ["addon.cc", "ops.cc", "optim.cc", "allocator.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node ../scripts/find-libtorch.mjs --include)"

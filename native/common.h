@@ -35,6 +35,7 @@ Napi::Value WrapList(Napi::Env env, const std::vector<torch::Tensor>& ts);
 
 void InitOps(Napi::Env env, Napi::Object exports);
 void InitOptim(Napi::Env env, Napi::Object exports);
+void InitAllocator(Napi::Env env, Napi::Object exports);
 
 }  // namespace rd
 

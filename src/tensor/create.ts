@@ -160,3 +160,18 @@ export function grad(outputs: Tensor[], inputs: Tensor[], gradOutputs?: Tensor[]
   const res = native.autogradGrad(outputs.map((t) => t.h), inputs.map((t) => t.h), gradOutputs ? gradOutputs.map((t) => t.h) : null, createGraph);
   return res.map((g) => (g === null ? null : new Tensor(g)));
 }
+
+/** Bytes held by live tensors and by the allocator's cache of freed blocks (native/allocator.cc). */
+export function memoryStats(): { liveBytes: number; cachedBytes: number } {
+  return native.memoryStats();
+}
+
+/** Returns cached free blocks to the system. */
+export function emptyCache(): void {
+  native.emptyCache();
+}
+
+/** Caps the bytes the allocator keeps cached for reuse (default 2 GiB). */
+export function setCacheLimit(bytes: number): void {
+  native.setCacheLimit(bytes);
+}

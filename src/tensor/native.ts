@@ -108,6 +108,10 @@ export interface NativeBinding {
   copy_(dst: N, src: N): void; fill_(t: N, v: number): void; normal_(t: N, mean: number, std: number): void;
   uniform_(t: N, lo: number, hi: number): void; lerp_(t: N, end: N, w: number): void;
   equal(a: N, b: N): boolean; allclose(a: N, b: N, rtol: number, atol: number): boolean;
+  // allocator
+  emptyCache(): void;
+  memoryStats(): { liveBytes: number; cachedBytes: number };
+  setCacheLimit(bytes: number): void;
   // optim
   adamwStep(params: N[], m: N[], v: N[], step: number, lr: number, b1: number, b2: number, eps: number, wd: number): void;
   clipGradNorm(params: N[], maxNorm: number): number;
