@@ -9,6 +9,7 @@ import { register as report } from './commands/report.js';
 import { register as score } from './commands/score.js';
 import { register as select } from './commands/select.js';
 import { register as selfcheck } from './commands/selfcheck.js';
+import { register as serve } from './commands/serve.js';
 
 const program = new Command();
 program
@@ -23,5 +24,6 @@ report(program);
 score(program);
 select(program);
 selfcheck(program);
+serve(program);
 
 await program.parseAsync(process.argv);

@@ -63,3 +63,14 @@ export interface ChatModel {
   complete(requests: readonly ChatRequest[]): Promise<ChatCompletion[]>;
   close?(): Promise<void> | void;
 }
+
+/**
+ * True for objects that also implement ChatModel (a local generative VLM serves both rewards
+ * and chat completions from one set of weights).
+ *
+ * @example
+ * const served = { id, reward: model, ...(isChatModel(model) ? { chat: model } : {}) };
+ */
+export function isChatModel(x: unknown): x is ChatModel {
+  return typeof x === 'object' && x !== null && typeof (x as { complete?: unknown }).complete === 'function' && typeof (x as { id?: unknown }).id === 'string';
+}
