@@ -179,7 +179,10 @@ rewardModelContract({
   create: async () => {
     judge = await startReplayServer({ respond: syntheticJudge() });
     const m = createRemoteRewardModel(judge.url, FAST);
-    return { id: m.id, mode: m.mode, score: (q) => m.score(q), scoreSettled: (q) => m.scoreSettled(q), close: () => judge!.close() };
+    return { id: m.id, mode: m.mode, score: (q) => m.score(q), scoreSettled: (q) => m.scoreSettled(q), close: async () => {
+        m.close();
+        await judge!.close();
+      } };
   },
   swapSymmetryTolerance: 1e-9,
 });
@@ -188,6 +191,9 @@ rewardModelContract({
   create: async () => {
     const s = await startReplayServer({ respond: syntheticJudge() });
     const m = createRemoteRewardModel(s.url, { ...FAST, mode: 'pointwise' });
-    return { id: m.id, mode: m.mode, score: (qs) => m.score(qs.map((q) => ({ ...q, cot: 'reason-first' }))), close: () => s.close() };
+    return { id: m.id, mode: m.mode, score: (qs) => m.score(qs.map((q) => ({ ...q, cot: 'reason-first' }))), close: async () => {
+        m.close();
+        await s.close();
+      } };
   },
 });

@@ -1,0 +1,184 @@
+/**
+ * npm run bench:score [-- --json] [--queries 4096] [--inflight 64]
+ * Scoring benchmarks (issue 5). Remote half: the remote OpenAI-compatible client's own cost
+ * per query at 64 requests in flight against a loopback server that answers at once with a
+ * fixed vLLM-shaped body. The server runs in a child process so the client's CPU time can be
+ * measured alone: remoteClientOverheadMs = client CPU milliseconds per query (building the
+ * RewardDance prompt, PNG data URLs, JSON, HTTP, reading logprobs). A plain `fetch` loop
+ * over the same bodies is the floor for HTTP alone. The shared-prefix half (local VLM, KV
+ * cache) is not built yet: sharedPrefixSpeedup and maxAbsDiff print as null.
+ */
+import { fork } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { blankImage, imageMedia } from '../src/data/image.js';
+import { createRemoteRewardModel } from '../src/rewards/remote.js';
+import { vllmChatCompletion } from '../src/rewards/replay-server.js';
+import type { RewardQuery } from '../src/rewards/types.js';
+
+/** Queries per measured run: enough that per-query figures settle to ~1%. */
+const DEFAULT_QUERIES = 4096;
+/** The issue's target: client overhead under 2 ms per query at 64 in flight. */
+const DEFAULT_INFLIGHT = 64;
+const TARGET_OVERHEAD_MS = 2;
+/** Warm-up queries (JIT, connection pool) before measuring. */
+const WARMUP = 512;
+/** Candidate size: 64x64 RGB, a realistic small generated image for this project. */
+const SIZE = 64;
+
+interface ServerStats {
+  requests: number;
+  cpuMs: number;
+}
+
+/** Child process: a loopback server answering every POST with one fixed body. */
+function serve(): void {
+  const body = Buffer.from(
+    JSON.stringify(
+      vllmChatCompletion('bench/vlm', [
+        { token: 'Yes', logprob: -0.105, top: [['Yes', -0.105], ['No', -2.59], ['yes', -4.6], [' Yes', -5.3], ['The', -7.8]] },
+      ]),
+    ),
+  );
+  let requests = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+      res.end(body);
+    });
+  });
+  let cpu0 = process.cpuUsage();
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
+  process.on('message', (m: { cmd: string }) => {
+    if (m.cmd === 'reset') {
+      requests = 0;
+      cpu0 = process.cpuUsage();
+      process.send!({ ok: true });
+    } else if (m.cmd === 'stats') {
+      const d = process.cpuUsage(cpu0);
+      process.send!({ requests, cpuMs: (d.user + d.system) / 1000 } satisfies ServerStats);
+    } else if (m.cmd === 'exit') {
+      server.close();
+      process.exit(0);
+    }
+  });
+}
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
+  return v;
+}
+
+/** Sends a command to the child and waits for its answer. */
+function ask<T>(child: ReturnType<typeof fork>, cmd: string): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m as T));
+    child.send({ cmd });
+  });
+}
+
+/** Distinct candidates (each encoded once, as new samples are), one shared reference. */
+function makeQueries(n: number, offset: number): RewardQuery[] {
+  const reference = imageMedia(blankImage(SIZE, SIZE, [200, 30, 30]));
+  return Array.from({ length: n }, (_, i) => {
+    const img = blankImage(SIZE, SIZE, [(i + offset) % 256, ((i + offset) >> 8) % 256, 90]);
+    return { task: 't2i', prompt: 'a red circle left of a blue square', candidate: imageMedia(img), reference, criteria: 'alignment' };
+  });
+}
+
+/** Runs fn, returning wall and own-process CPU milliseconds. */
+async function measure(fn: () => Promise<void>): Promise<{ wallMs: number; cpuMs: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const d = process.cpuUsage(c0);
+  return { wallMs: performance.now() - t0, cpuMs: (d.user + d.system) / 1000 };
+}
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const n = arg('queries', DEFAULT_QUERIES);
+  const inflight = arg('inflight', DEFAULT_INFLIGHT);
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', (m) => resolve(m as { port: number })));
+  const url = `http://127.0.0.1:${port}/v1`;
+  try {
+    const model = createRemoteRewardModel(`${url}?model=bench/vlm&concurrency=${inflight}`);
+    await model.score(makeQueries(WARMUP, 1_000_000));
+
+    const queries = makeQueries(n, 0);
+    await ask(child, 'reset');
+    let rewards: number[] = [];
+    const client = await measure(async () => {
+      rewards = (await model.score(queries)).map((r) => r.reward);
+    });
+    const server = await ask<ServerStats>(child, 'stats');
+    if (server.requests !== n || rewards.some((r) => !(r > 0.9))) throw new Error(`bench: expected ${n} answered queries, server saw ${server.requests}`);
+
+    // Floor: plain fetch of the same bodies (pre-built) at the same concurrency.
+    const bodies = await Promise.all(queries.map(async (q) => JSON.stringify(await model.requestBody(q))));
+    await ask(child, 'reset');
+    const raw = await measure(async () => {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < bodies.length) {
+          const body = bodies[next++]!;
+          const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          JSON.parse(await res.text());
+        }
+      };
+      await Promise.all(Array.from({ length: inflight }, worker));
+    });
+    const rawServer = await ask<ServerStats>(child, 'stats');
+
+    const out = {
+      sharedPrefixSpeedup: null,
+      maxAbsDiff: null,
+      remoteClientOverheadMs: round(client.cpuMs / n),
+      remote: {
+        queries: n,
+        inflight,
+        requestBytes: Math.round(bodies.reduce((s, b) => s + b.length, 0) / n),
+        clientCpuMsPerQuery: round(client.cpuMs / n),
+        clientWallMsPerQuery: round(client.wallMs / n),
+        queriesPerSecond: Math.round((n * 1000) / client.wallMs),
+        serverCpuMsPerQuery: round(server.cpuMs / n),
+        rawFetchCpuMsPerQuery: round(raw.cpuMs / n),
+        rawFetchQueriesPerSecond: Math.round((n * 1000) / raw.wallMs),
+        rawFetchServerCpuMsPerQuery: round(rawServer.cpuMs / n),
+        targetMs: TARGET_OVERHEAD_MS,
+        meetsTarget: client.cpuMs / n < TARGET_OVERHEAD_MS,
+      },
+      notes: [
+        'remoteClientOverheadMs = client process CPU ms per query (prompt, PNG data URLs, JSON, HTTP, logprob parsing) with the loopback server in a child process',
+        'sharedPrefixSpeedup and maxAbsDiff come with the local VLM shared-prefix scoring (not built yet): null',
+      ],
+    };
+    if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    else {
+      const r = out.remote;
+      process.stdout.write(
+        `remote client at ${inflight} in flight, ${n} queries of ${SIZE}x${SIZE} pairs (${r.requestBytes} B requests):\n` +
+          `  client CPU ${r.clientCpuMsPerQuery} ms/query (target < ${TARGET_OVERHEAD_MS}: ${r.meetsTarget ? 'met' : 'MISSED'}), wall ${r.clientWallMsPerQuery} ms/query, ${r.queriesPerSecond} queries/s\n` +
+          `  loopback server CPU ${r.serverCpuMsPerQuery} ms/query\n` +
+          `  plain fetch of the same bodies: client CPU ${r.rawFetchCpuMsPerQuery} ms/query, ${r.rawFetchQueriesPerSecond} queries/s\n` +
+          `shared-prefix speed-up: not measured yet (local VLM pending)\n`,
+      );
+    }
+  } finally {
+    child.send({ cmd: 'exit' });
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+if (process.argv.includes('--serve')) serve();
+else await main();
