@@ -81,3 +81,17 @@ describe('select command (remote model over loopback)', () => {
     await expect(runSelect({ model: server.url, prompt: 'p', images: images(), method: 'knockout', reference: file('c0.png') })).rejects.toThrow(/--reference is for --method pointwise/);
   });
 });
+
+describe('score command: server-side failures name the file', () => {
+  it('reports a server without logprobs per file', async () => {
+    const bad = await startReplayServer({ respond: (_b, n) => (n % 2 === 1 ? { body: { choices: [{ index: 0, message: { role: 'assistant', content: 'Yes' }, logprobs: null }] } } : syntheticJudge()(_b)) });
+    try {
+      const r = await runScore({ model: `${bad.url}?concurrency=1`, prompt: 'p', image: [file('c0.png'), file('c1.png')], keepGoing: true });
+      expect(r.failed).toBe(1);
+      expect('error' in r.rows[1]! ? r.rows[1].error : '').toMatch(/c1\.png: .*without logprobs/);
+      await expect(runScore({ model: `${bad.url}?concurrency=1`, prompt: 'p', image: [file('c0.png'), file('c1.png')] })).rejects.toThrow(/^[^ ]*c1\.png: .*without logprobs/);
+    } finally {
+      await bad.close();
+    }
+  });
+});

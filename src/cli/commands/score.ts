@@ -10,7 +10,7 @@ import { TASKS, type Task } from '../../data/manifest.js';
 import { scoreDebiasedSettled, type DebiasedResult } from '../../rewards/debias.js';
 import { readMediaFile } from '../../rewards/load-media.js';
 import { loadRewardModel } from '../../rewards/load.js';
-import { scoreSettled } from '../../rewards/settle.js';
+import { QueryError, scoreSettled } from '../../rewards/settle.js';
 import { COT_MODES, type CotMode, type RewardOutcome, type RewardQuery, type RewardResult } from '../../rewards/types.js';
 import { action, intOption, printJson } from '../run.js';
 
@@ -91,9 +91,11 @@ export async function runScore(opts: ScoreOptions): Promise<{ rows: ScoreRow[]; 
       }
       const o = byFile.get(l)!;
       if (o.ok) return row(l.file, o.result);
-      if (!opts.keepGoing) throw new InputError(`${l.file}: ${errorMessage(o.error)}`, { cause: o.error });
+      // Name the file rather than the query's position in the batch.
+      const why = errorMessage(o.error instanceof QueryError ? o.error.cause : o.error);
+      if (!opts.keepGoing) throw new InputError(`${l.file}: ${why}`, { cause: o.error });
       failed++;
-      return { file: l.file, error: errorMessage(o.error) };
+      return { file: l.file, error: `${l.file}: ${why}` };
     });
     return { rows, failed };
   } finally {
@@ -102,7 +104,7 @@ export async function runScore(opts: ScoreOptions): Promise<{ rows: ScoreRow[]; 
 }
 
 function format(r: ScoreRow): string {
-  if ('error' in r) return `${r.file}: error: ${r.error}`;
+  if ('error' in r) return `error: ${r.error}`;
   const extra = r.positionConsistent === undefined ? '' : ` (orders ${r.rewardForward!.toFixed(4)} / ${r.rewardSwapped!.toFixed(4)}, ${r.positionConsistent ? 'consistent' : 'INCONSISTENT'})`;
   return `${r.file}: reward ${r.reward.toFixed(4)}, P(yes) over vocabulary ${r.pYesVocab.toFixed(4)}${extra}${r.rationale ? `\n  ${r.rationale}` : ''}`;
 }
