@@ -27,6 +27,8 @@ export const CHART_WIDTH = 420;
 export const CHART_HEIGHT = 240;
 /** Extra right padding so legend labels never clip (estimate of text width is short in Node). */
 export const LEGEND_PAD_PX = 24;
+/** Legends sit under the chart, one entry a line and several legends side by side, so charts keep their width. */
+export const LEGEND_COLUMNS = 1;
 /** PNG zoom factor: 2 gives crisp charts on high-DPI screens and in PR previews. */
 export const PNG_SCALE = 2;
 /** Colour of hacking-alarm markers. */
@@ -39,7 +41,7 @@ const CONFIG = {
   background: 'white',
   view: { stroke: '#dddddd' },
   axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#eeeeee' },
-  legend: { labelFontSize: 11, titleFontSize: 12, padding: 6, offset: 14, labelLimit: 0, titleLimit: 0, symbolSize: 80 },
+  legend: { orient: 'bottom' as const, direction: 'horizontal' as const, columns: LEGEND_COLUMNS, columnPadding: 24, labelFontSize: 11, titleFontSize: 12, padding: 6, offset: 14, labelLimit: 0, titleLimit: 0, symbolSize: 80 },
   title: { fontSize: 14, anchor: 'start' as const, offset: 10 },
 } as const;
 
@@ -76,7 +78,15 @@ export function mainContext(rows: readonly AccuracyRow[]): string | undefined {
 }
 
 const ACCURACY_AXIS = { title: 'accuracy', format: '.0%' } as const;
-const PARAMS_X = { field: 'params', type: 'quantitative', scale: { type: 'log' }, axis: { title: 'parameters (log scale)', format: '~s' } } as const;
+/** A log-scale parameter axis ticked at the sizes present, labelled '120k', '26B'. */
+function paramsX(values: readonly number[]) {
+  return {
+    field: 'params',
+    type: 'quantitative',
+    scale: { type: 'log', nice: false, padding: 16 },
+    axis: { title: 'parameters (log scale)', values: [...new Set(values)].sort((a, b) => a - b), format: '~s', labelExpr: "replace(datum.label, 'G', 'B')" },
+  } as const;
+}
 
 /**
  * Accuracy vs parameter count (log x): one colour per paradigm and init, solid ID and dashed
@@ -95,6 +105,7 @@ export function accuracyVsParamsChart(rows: readonly AccuracyRow[]): Chart | und
     ];
   });
   const floor = sel.map((r) => ({ params: r.params, accuracy: r.floorAccuracy }));
+  const px = paramsX(sel.map((r) => r.params));
   return {
     name: 'accuracy-vs-params',
     title: 'Reward-model accuracy vs size (ours)',
@@ -107,16 +118,16 @@ export function accuracyVsParamsChart(rows: readonly AccuracyRow[]): Chart | und
         {
           data: { values: floor },
           mark: { type: 'line', color: '#999999', strokeDash: [2, 3], point: { color: '#999999' } },
-          encoding: { x: PARAMS_X, y: { aggregate: 'mean', field: 'accuracy', type: 'quantitative', axis: ACCURACY_AXIS, scale: { zero: false } } },
+          encoding: { x: px, y: { aggregate: 'mean', field: 'accuracy', type: 'quantitative', axis: ACCURACY_AXIS, scale: { zero: false } } },
         },
         {
           data: { values },
           mark: { type: 'line', point: true },
           encoding: {
-            x: PARAMS_X,
+            x: px,
             y: { aggregate: 'mean', field: 'accuracy', type: 'quantitative', axis: ACCURACY_AXIS, scale: { zero: false } },
             color: { field: 'series', type: 'nominal', title: 'paradigm, init' },
-            strokeDash: { field: 'split', type: 'nominal', title: 'split', sort: ['ID', 'OOD'] },
+            strokeDash: { field: 'split', type: 'nominal', title: 'split', sort: ['ID', 'OOD'], legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } },
           },
         },
       ],
@@ -139,6 +150,7 @@ export function paperAccuracyChart(): Chart {
     { params: r.params, size: r.size, split: 'ID', accuracy: pctToFraction(r.idAccuracyPct) },
     { params: r.params, size: r.size, split: 'OOD', accuracy: pctToFraction(r.oodAccuracyPct) },
   ]);
+  const px = paramsX(PAPER_RM_ACCURACY_VS_SIZE.rows.map((r) => r.params));
   return {
     name: 'paper-accuracy-vs-params',
     title: 'Reward-model accuracy vs size (paper)',
@@ -150,9 +162,9 @@ export function paperAccuracyChart(): Chart {
       data: { values },
       mark: { type: 'line', point: true, color: '#555555' },
       encoding: {
-        x: PARAMS_X,
+        x: px,
         y: { field: 'accuracy', type: 'quantitative', axis: ACCURACY_AXIS, scale: { zero: false } },
-        strokeDash: { field: 'split', type: 'nominal', title: 'split', sort: ['ID', 'OOD'] },
+        strokeDash: { field: 'split', type: 'nominal', title: 'split', sort: ['ID', 'OOD'], legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } },
       },
     },
   };
@@ -246,6 +258,7 @@ export function contextChart(rows: readonly AccuracyRow[]): Chart | undefined {
 export function lateStdChart(rows: readonly RlRow[]): Chart | undefined {
   if (rows.length === 0) return undefined;
   const values = rows.map((r) => ({ params: r.params, preset: r.preset, std: r.lateRewardStd }));
+  const px = paramsX(rows.map((r) => r.params));
   return {
     name: 'late-reward-std',
     title: 'Late-RL reward std vs size',
@@ -256,8 +269,8 @@ export function lateStdChart(rows: readonly RlRow[]): Chart | undefined {
       height: CHART_HEIGHT,
       data: { values },
       layer: [
-        { mark: { type: 'line', point: true }, encoding: { x: PARAMS_X, y: { field: 'std', type: 'quantitative', title: 'reward std (late RL)' } } },
-        { mark: { type: 'text', dy: -10, fontSize: 10 }, encoding: { x: PARAMS_X, y: { field: 'std', type: 'quantitative' }, text: { field: 'preset' } } },
+        { mark: { type: 'line', point: true }, encoding: { x: px, y: { field: 'std', type: 'quantitative', title: 'reward std (late RL)' } } },
+        { mark: { type: 'text', dy: -10, fontSize: 10 }, encoding: { x: px, y: { field: 'std', type: 'quantitative' }, text: { field: 'preset' } } },
       ],
     },
   };
@@ -277,6 +290,7 @@ export function rlGainChart(rows: readonly RlRow[]): Chart | undefined {
     lo: r.oracleCi[0] - r.oracleBefore,
     hi: r.oracleCi[1] - r.oracleBefore,
   }));
+  const px = paramsX(rows.map((r) => r.params));
   return {
     name: 'rl-gain',
     title: 'RL oracle gain vs size',
@@ -287,8 +301,8 @@ export function rlGainChart(rows: readonly RlRow[]): Chart | undefined {
       height: CHART_HEIGHT,
       layer: [
         { data: { values: [{ zero: 0 }] }, mark: { type: 'rule', color: '#999999', strokeDash: [4, 4] }, encoding: { y: { field: 'zero', type: 'quantitative' } } },
-        { data: { values }, mark: { type: 'rule' }, encoding: { x: PARAMS_X, y: { field: 'lo', type: 'quantitative', title: 'oracle gain' }, y2: { field: 'hi' } } },
-        { data: { values }, mark: { type: 'point', filled: true, size: 60 }, encoding: { x: PARAMS_X, y: { field: 'gain', type: 'quantitative' } } },
+        { data: { values }, mark: { type: 'rule' }, encoding: { x: px, y: { field: 'lo', type: 'quantitative', title: 'oracle gain' }, y2: { field: 'hi' } } },
+        { data: { values }, mark: { type: 'point', filled: true, size: 60 }, encoding: { x: px, y: { field: 'gain', type: 'quantitative' } } },
       ],
     },
   };

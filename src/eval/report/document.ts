@@ -124,24 +124,37 @@ function accuracyTable(caption: string, rows: readonly Aggregated[], withContext
 }
 
 /**
- * A pivot table: one row per preset (and `rowExtra` label), one column per `column` label,
- * cells 'ID / OOD'; rows ordered by size, columns in first-seen order.
+ * A pivot table of 'ID / OOD' cells: one row per `rowLabel` (first-seen order), one column per
+ * `colLabel`, columns ordered by parameter count then first seen.
  */
-function pivot(caption: string, rows: readonly Aggregated[], column: (a: Aggregated) => string, rowExtra?: (a: Aggregated) => string): Table {
-  const cols = [...new Set(rows.map(column))];
-  const byRow = new Map<string, { head: string[]; params: number; cells: Map<string, string> }>();
+function pivot(caption: string, rowHeader: string, rows: readonly Aggregated[], rowLabel: (a: Aggregated) => string, colLabel: (a: Aggregated) => string): Table {
+  const colParams = new Map<string, number>();
+  for (const a of rows) if (!colParams.has(colLabel(a))) colParams.set(colLabel(a), a.params);
+  const cols = [...colParams.keys()].sort((x, y) => colParams.get(x)! - colParams.get(y)!);
+  const cells = new Map<string, Map<string, string>>();
   for (const a of rows) {
-    const head = [a.preset, paramsLabel(a.params), ...(rowExtra ? [rowExtra(a)] : [])];
-    const key = head.join('|');
-    const entry = byRow.get(key) ?? { head, params: a.params, cells: new Map<string, string>() };
-    entry.cells.set(column(a), `${pct(a.id)} / ${pct(a.ood)}`);
-    byRow.set(key, entry);
+    const row = cells.get(rowLabel(a)) ?? new Map<string, string>();
+    row.set(colLabel(a), `${pct(a.id)} / ${pct(a.ood)}`);
+    cells.set(rowLabel(a), row);
   }
-  const sorted = [...byRow.values()].sort((x, y) => x.params - y.params);
+  return { caption, header: [rowHeader, ...cols], rows: [...cells.entries()].map(([label, row]) => [label, ...cols.map((c) => row.get(c) ?? '')]) };
+}
+
+function modelLabel(a: Aggregated): string {
+  return `${paradigmLabel(a.paradigm)}, ${a.init}`;
+}
+
+/**
+ * Our accuracy vs size, compact enough to sit beside the paper's table: the generative
+ * pairwise rows (the paper's main paradigm) when there are any, else every paradigm.
+ */
+function besideTable(rows: readonly Aggregated[], ctx: string | undefined): Table {
+  const pairwise = rows.filter((a) => a.paradigm === 'pairwise');
+  const sel = pairwise.length > 0 ? pairwise : rows;
   return {
-    caption,
-    header: ['preset', 'params', ...(rowExtra ? ['model'] : []), ...cols],
-    rows: sorted.map((r) => [...r.head, ...cols.map((c) => r.cells.get(c) ?? '')]),
+    caption: `Ours: ${pairwise.length > 0 ? 'generative pairwise' : 'all paradigms'}, context '${ctx ?? 'none recorded'}' (every row: "All reward-model results")`,
+    header: ['preset', 'params', ...(pairwise.length > 0 ? [] : ['paradigm']), 'init', 'ID', 'OOD', 'floor'],
+    rows: sel.map((a) => [a.preset, paramsLabel(a.params), ...(pairwise.length > 0 ? [] : [paradigmLabel(a.paradigm)]), a.init, pct(a.id), pct(a.ood), pct(a.floor)]),
   };
 }
 
@@ -176,7 +189,7 @@ function studySections(study: StudyFile): Section[] {
       ...(ours ? [{ kind: 'pair', left: { kind: 'chart', chart: ours }, right: { kind: 'chart', chart: paperAccuracyChart() } } as const] : chartBlock(paperAccuracyChart())),
       {
         kind: 'pair',
-        left: { kind: 'table', table: accuracyTable(`Ours (context '${ctx ?? 'none recorded'}')`, mainRows, false) },
+        left: { kind: 'table', table: besideTable(mainRows, ctx) },
         right: { kind: 'table', table: paperAccuracyTable() },
       },
       text(`Our models are tiny (parameter counts above) and trained on a synthetic world; compare the shape of the curves, not the levels. Paper: ${PAPER_CITATION}.`),
@@ -186,12 +199,16 @@ function studySections(study: StudyFile): Section[] {
   const para = paradigmChart(study.accuracy);
   if (para) {
     const rows = agg.filter((a) => a.context === ctx);
-    const table = pivot(`Ours, ID / OOD accuracy by paradigm and init (context '${ctx}')`, rows, (a) => `${paradigmLabel(a.paradigm)}, ${a.init}`);
+    const table = pivot(`Ours: ID / OOD accuracy by paradigm and size (context '${ctx}')`, 'paradigm, init', rows, modelLabel, (a) => `${a.preset} (${paramsLabel(a.params)})`);
     out.push({ id: 'paradigms', title: 'Generative pairwise vs pointwise vs Bradley-Terry', level: 3, blocks: [...chartBlock(para), { kind: 'table', table }, paperClaim('paradigm')] });
   }
   const ctxChart = contextChart(study.accuracy);
   if (ctxChart) {
-    const table = pivot('Ours, ID / OOD accuracy by context', agg, (a) => a.context, (a) => `${paradigmLabel(a.paradigm)}, ${a.init}`);
+    const config = (a: Aggregated) => `${a.preset} (${paramsLabel(a.params)}), ${modelLabel(a)}`;
+    const contextsOf = new Map<string, Set<string>>();
+    for (const a of agg) contextsOf.set(config(a), (contextsOf.get(config(a)) ?? new Set<string>()).add(a.context));
+    const rows = agg.filter((a) => contextsOf.get(config(a))!.size > 1);
+    const table = pivot('Ours: ID / OOD accuracy by context (configurations run with several contexts)', 'model', rows, config, (a) => a.context);
     out.push({ id: 'context', title: 'Context ablation', level: 3, blocks: [...chartBlock(ctxChart), { kind: 'table', table }, paperClaim('context')] });
   }
   if (study.rl.length > 0) {
