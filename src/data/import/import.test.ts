@@ -120,7 +120,7 @@ describe('Parquet import (Hugging Face layouts, hyparquet-writer files)', () => 
     expect(r.layout).toBe('label');
     expect(r.columns).toMatchObject({ prompt: 'caption', image0: 'jpg_0', image1: 'jpg_1', label: 'label_0' });
     expect(r.ties).toEqual({ kept: 0, dropped: 1 });
-    expect(r.skipped.records).toEqual([{ where: 'pickapic.parquet row 3', reason: "pickapic.parquet row 3 (column 'label_0'): bad label 0.3; expected 1 (first media preferred), 0 (second preferred) or 0.5 (tie)" }]);
+    expect(r.skipped.records).toEqual([{ where: 'pickapic.parquet row 3', reason: "label (column 'label_0'): bad label 0.3; expected 1 (first media preferred), 0 (second preferred) or 0.5 (tie)" }]);
     const { pairs } = readManifest(out);
     expect(pairs.map((p) => p.prompt)).toEqual(['one', 'two']);
     expect(identify(out, pairs, imgs)).toEqual([[0, 1], [3, 2]]);

@@ -128,10 +128,12 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
   const tieCount = { kept: 0, dropped: 0 };
   const stored: StoredMedia[] = [];
 
+  /** Records a skipped record; reasons that already start with `where` are not prefixed twice. */
   const skip = (where: string, reason: string): void => {
-    if (opts.strict) throw new InputError(`${where}: ${reason.startsWith(where) ? reason.slice(where.length).replace(/^:\s*/, '') : reason} (--strict stops at the first bad record; drop it to skip bad records)`);
+    const bare = reason.startsWith(`${where}: `) ? reason.slice(where.length + 2) : reason;
+    if (opts.strict) throw new InputError(`${where}: ${bare} (--strict stops at the first bad record; leave it out to skip bad records)`);
     skippedCount++;
-    if (skipped.length < MAX_LISTED) skipped.push({ where, reason: reason.startsWith(`${where}: `) ? reason.slice(where.length + 2) : reason });
+    if (skipped.length < MAX_LISTED) skipped.push({ where, reason: bare });
   };
 
   const addPair = async (c: CandidatePair): Promise<void> => {
@@ -160,6 +162,8 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
     }
     if (seenIds.has(c.key)) throw new InputError(`${c.where}: id '${c.key}' is already used by an earlier record; ids must be unique`);
     const rationale = map.rationale !== undefined ? cellString(row[map.rationale]) : null;
+    const tag = optionalField(row, map, 'tag', GENEVAL_TAGS, c.where);
+    const split = optionalField(row, map, 'split', SPLITS, c.where) ?? opts.split;
     const record: PairRecord = {
       id: c.key,
       task,
@@ -169,14 +173,8 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
       rejected: rejected.path,
       ...(condition ? { condition: condition.path } : {}),
       ...(rationale !== null ? { rationale } : {}),
-      ...(() => {
-        const tag = optionalField(row, map, 'tag', GENEVAL_TAGS, c.where);
-        return tag ? { tag } : {};
-      })(),
-      ...(() => {
-        const split = optionalField(row, map, 'split', SPLITS, c.where) ?? opts.split;
-        return split ? { split } : {};
-      })(),
+      ...(tag ? { tag } : {}),
+      ...(split ? { split } : {}),
       source: `import:${opts.format}:${basename(opts.source)}`,
       ...(c.tie ? { tie: true } : {}),
     };

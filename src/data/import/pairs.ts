@@ -135,7 +135,7 @@ export function rowPairs(row: Record<string, unknown>, where: string, map: Colum
     return [{ ...base, key, chosen: row[map.chosen!], rejected: row[map.rejected!], tie }];
   }
   if (layout === 'label') {
-    const label = parseLabel(row[map.label!], `${where} (column '${map.label}')`);
+    const label = parseLabel(row[map.label!], `${where}: label (column '${map.label}')`);
     const [a, b] = [row[map.image0!], row[map.image1!]];
     return [{ ...base, key, chosen: label === 'second' ? b : a, rejected: label === 'second' ? a : b, tie: label === 'tie' }];
   }
