@@ -127,7 +127,7 @@ export function accuracyVsParamsChart(rows: readonly AccuracyRow[]): Chart | und
             x: px,
             y: { aggregate: 'mean', field: 'accuracy', type: 'quantitative', axis: ACCURACY_AXIS, scale: { zero: false } },
             color: { field: 'series', type: 'nominal', title: 'paradigm, init' },
-            strokeDash: { field: 'split', type: 'nominal', title: 'split', sort: ['ID', 'OOD'], legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } },
+            strokeDash: { field: 'split', type: 'nominal', title: 'split', sort: ['ID', 'OOD'], legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolStrokeColor: '#333333' } },
           },
         },
       ],
@@ -164,7 +164,7 @@ export function paperAccuracyChart(): Chart {
       encoding: {
         x: px,
         y: { field: 'accuracy', type: 'quantitative', axis: ACCURACY_AXIS, scale: { zero: false } },
-        strokeDash: { field: 'split', type: 'nominal', title: 'split', sort: ['ID', 'OOD'], legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } },
+        strokeDash: { field: 'split', type: 'nominal', title: 'split', sort: ['ID', 'OOD'], legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolStrokeColor: '#333333' } },
       },
     },
   };

@@ -33,7 +33,7 @@ export interface Table {
 
 /** One piece of a section. */
 export type Block =
-  | { readonly kind: 'text'; readonly text: string; readonly code?: boolean }
+  | { readonly kind: 'text'; readonly text: string; readonly code?: boolean; readonly label?: string }
   | { readonly kind: 'chart'; readonly chart: Chart }
   | { readonly kind: 'table'; readonly table: Table }
   | { readonly kind: 'grid'; readonly grid: LoadedGrid }
@@ -72,8 +72,12 @@ export function paramsLabel(p: number): string {
   return String(p);
 }
 
-function text(t: string, code = false): Block {
-  return { kind: 'text', text: t, ...(code ? { code } : {}) };
+function text(t: string): Block {
+  return { kind: 'text', text: t };
+}
+/** A labelled command line ('Command:' then the command as code). */
+function command(cmd: string): Block {
+  return { kind: 'text', text: cmd, code: true, label: 'Command:' };
 }
 function chartBlock(c: Chart | undefined): Block[] {
   return c ? [{ kind: 'chart', chart: c }] : [];
@@ -173,7 +177,7 @@ function paperClaim(key: keyof typeof PAPER_FINDINGS): Block {
 
 function studySections(study: StudyFile): Section[] {
   const out: Section[] = [];
-  const intro: Block[] = [text(`Command: ${study.command}`, true), text(`Date: ${study.date}${study.budget ? `, budget ${study.budget}` : ''}`)];
+  const intro: Block[] = [command(study.command), text(`Date: ${study.date}${study.budget ? `, budget ${study.budget}` : ''}`)];
   if (study.notes) intro.push(text(study.notes));
   out.push({ id: 'study', title: 'Scaling study', level: 2, blocks: intro });
 
@@ -275,7 +279,7 @@ function runSummary(run: RunContent): Table {
 function runSection(run: RunContent): Section {
   const info = run.info;
   const blocks: Block[] = [];
-  if (info?.command) blocks.push(text(`Command: ${info.command}`, true));
+  if (info?.command) blocks.push(command(info.command));
   const facts = [info?.date && `date ${info.date}`, info?.algorithm && `algorithm ${info.algorithm}`, info?.rm && `reward model ${info.rm}`].filter(Boolean);
   if (facts.length) blocks.push(text(facts.join(', ')));
   if (info?.notes) blocks.push(text(info.notes));

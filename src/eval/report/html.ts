@@ -100,7 +100,7 @@ function gridHtml(g: LoadedGrid): string {
 function blockHtml(b: Block, svgs: ReadonlyMap<string, string>): string {
   switch (b.kind) {
     case 'text':
-      return b.code ? `<p><code>${escapeHtml(b.text)}</code></p>` : `<p>${escapeHtml(b.text)}</p>`;
+      return `<p>${b.label ? `${escapeHtml(b.label)} ` : ''}${b.code ? `<code>${escapeHtml(b.text)}</code>` : escapeHtml(b.text)}</p>`;
     case 'table':
       return tableHtml(b.table);
     case 'grid':

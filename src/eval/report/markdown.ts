@@ -24,7 +24,7 @@ function tableMd(t: Table): string {
 function blockMd(b: Block, pngs: ReadonlyMap<string, string>, htmlName: string): string {
   switch (b.kind) {
     case 'text':
-      return b.code ? `\`${b.text.replace(/`/g, "'")}\`` : b.text;
+      return `${b.label ? `${b.label} ` : ''}${b.code ? `\`${b.text.replace(/`/g, "'")}\`` : b.text}`;
     case 'table':
       return tableMd(b.table);
     case 'pair':

@@ -51,6 +51,8 @@ describe('writeReport', () => {
     expect(html).toContain('<section id="run-rl">');
     const md = readFileSync(r.markdown, 'utf8');
     expect(md).toContain('| 26B | 78.4% | 80.9% |');
+    expect(md).toContain('Command: `rewarddance study scaling --out /tmp/study --budget small`');
+    expect(html).toContain('<p>Command: <code>rewarddance study scaling --out /tmp/study --budget small</code></p>');
     expect(md).toContain('| rm-m | 400k | 0.07 | 0.6 | 0.64 | +0.04 | [0.61, 0.67] | 50 |');
     expect(md).toContain('*Chart "Reward-model accuracy vs size (ours)" is in [demo.html](demo.html).*');
   });
