@@ -121,6 +121,18 @@ describe('ms-swift export', () => {
     expect(await probeVideo(join(out, 'media/good.mp4'))).toMatchObject({ frames: 3, width: 8, height: 8 });
   });
 
+  it('exports into the dataset folder itself without touching its media', async () => {
+    const dir = join(root, `d${n++}`);
+    mkdirSync(join(dir, 'media'), { recursive: true });
+    writeFileSync(join(dir, 'media', 'a.png'), pngBytes(1));
+    writeFileSync(join(dir, 'media', 'b.png'), pngBytes(2));
+    writeManifest(dir, [{ id: 'x', task: 't2i', prompt: 'p', criteria: 'quality', chosen: 'media/a.png', rejected: 'media/b.png' }]);
+    await exportSft({ format: 'swift', data: dir, out: dir });
+    expect(readFileSync(join(dir, 'media', 'a.png')).equals(Buffer.from(pngBytes(1)))).toBe(true);
+    const first = JSON.parse(readFileSync(join(dir, 'rewarddance_pairwise.jsonl'), 'utf8').split('\n')[0]!) as { images: string[] };
+    expect(first.images).toEqual(['media/b.png', 'media/a.png']);
+  });
+
   it('names the manifest line and pair when a media file is missing', async () => {
     const { dir } = imageDataset();
     writeManifest(dir, [{ id: 'gone', task: 't2i', prompt: 'x', criteria: 'alignment', chosen: 'img/0.png', rejected: 'img/missing.png' }]);

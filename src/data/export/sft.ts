@@ -108,12 +108,15 @@ class ExportMedia {
     else {
       const rel = `media/${this.localName(p)}`;
       const abs = join(this.out, rel);
-      mkdirSync(dirname(abs), { recursive: true });
-      rmSync(abs, { force: true });
-      try {
-        linkSync(src, abs);
-      } catch {
-        copyFileSync(src, abs); // another filesystem, or links not allowed
+      if (resolve(abs) !== resolve(src)) {
+        // (exporting into the dataset folder itself leaves media where they are)
+        mkdirSync(dirname(abs), { recursive: true });
+        rmSync(abs, { force: true });
+        try {
+          linkSync(src, abs);
+        } catch {
+          copyFileSync(src, abs); // another filesystem, or links not allowed
+        }
       }
       target = rel;
     }
