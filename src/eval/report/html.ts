@@ -4,6 +4,7 @@
  * scripts, and a Content-Security-Policy that forbids loading anything from outside the page.
  */
 import type { Block, ReportDocument, Section, Table } from './document.js';
+import type { Chart } from './charts.js';
 import type { LoadedGrid } from './load.js';
 import { PAPER_CITATION } from '../paper.js';
 
@@ -97,7 +98,7 @@ function gridHtml(g: LoadedGrid): string {
   return `<section class="grid ${g.kind}" data-grid-kind="${g.kind}"><h4>${escapeHtml(g.title)}${step}</h4><div class="cells">\n${cells}\n</div></section>`;
 }
 
-function blockHtml(b: Block, svgs: ReadonlyMap<string, string>): string {
+function blockHtml(b: Block, svgs: ReadonlyMap<Chart, string>): string {
   switch (b.kind) {
     case 'text':
       return `<p>${b.label ? `${escapeHtml(b.label)} ` : ''}${b.code ? `<code>${escapeHtml(b.text)}</code>` : escapeHtml(b.text)}</p>`;
@@ -108,22 +109,22 @@ function blockHtml(b: Block, svgs: ReadonlyMap<string, string>): string {
     case 'pair':
       return `<div class="pair"><div>${blockHtml(b.left, svgs)}</div><div>${blockHtml(b.right, svgs)}</div></div>`;
     case 'chart': {
-      const svg = svgs.get(b.chart.name) ?? '';
+      const svg = svgs.get(b.chart) ?? '';
       return `<figure class="chart" data-chart="${escapeHtml(b.chart.name)}"><div class="svg" role="img" aria-label="${escapeHtml(b.chart.title)}">${svg}</div><figcaption>${escapeHtml(b.chart.caption)}</figcaption></figure>`;
     }
   }
 }
 
-function sectionHtml(s: Section, svgs: ReadonlyMap<string, string>): string {
+function sectionHtml(s: Section, svgs: ReadonlyMap<Chart, string>): string {
   const tag = s.level === 2 ? 'h2' : 'h3';
   return `<section id="${escapeHtml(s.id)}"><${tag}>${escapeHtml(s.title)}</${tag}>\n${s.blocks.map((b) => blockHtml(b, svgs)).join('\n')}\n</section>`;
 }
 
 /**
- * The complete page. `svgs` maps chart names to rendered SVG (already id-scoped).
+ * The complete page. `svgs` maps each chart to its rendered SVG (already id-scoped).
  * @example const page = renderHtml(doc, svgs, { source: 'out/study' });
  */
-export function renderHtml(doc: ReportDocument, svgs: ReadonlyMap<string, string>, opts: { source: string }): string {
+export function renderHtml(doc: ReportDocument, svgs: ReadonlyMap<Chart, string>, opts: { source: string }): string {
   const toc = doc.sections.map((s) => `<li${s.level === 3 ? ' class="sub"' : ''}><a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a></li>`).join('');
   return `<!doctype html>
 <html lang="en">

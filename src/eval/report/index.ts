@@ -43,13 +43,16 @@ export interface ReportResult {
   readonly pngs: readonly string[];
 }
 
-function uniqueNames(charts: readonly Chart[]): void {
+/** File-safe names for the charts, unique within one report ('rl-reward', 'rl-reward-2'). */
+function uniqueNames(charts: readonly Chart[]): Map<Chart, string> {
   const seen = new Map<string, number>();
+  const out = new Map<Chart, string>();
   for (const c of charts) {
-    const k = seen.get(c.name) ?? 0;
-    seen.set(c.name, k + 1);
-    if (k > 0) (c as { name: string }).name = `${c.name}-${k + 1}`;
+    const k = (seen.get(c.name) ?? 0) + 1;
+    seen.set(c.name, k);
+    out.set(c, k === 1 ? c.name : `${c.name}-${k}`);
   }
+  return out;
 }
 
 /**
@@ -65,17 +68,17 @@ export async function writeReport(dir: string, opts: ReportOptions = {}): Promis
   const assetsDir = join(dirname(htmlPath), `${stem}-assets`);
 
   const charts = documentCharts(doc);
-  uniqueNames(charts);
-  const svgs = new Map<string, string>();
-  const pngs = new Map<string, string>();
+  const names = uniqueNames(charts);
+  const svgs = new Map<Chart, string>();
+  const pngs = new Map<Chart, string>();
   const pngFiles: string[] = [];
   for (const [i, chart] of charts.entries()) {
     const svg = await renderSvg(chart.spec);
-    svgs.set(chart.name, scopeSvgIds(svg, `c${i}`));
+    svgs.set(chart, scopeSvgIds(svg, `c${i}`));
     if (opts.png ?? true) {
-      const file = join(assetsDir, `${chart.name}.png`);
+      const file = join(assetsDir, `${names.get(chart)!}.png`);
       writeFileAtomic(file, renderPng(svg));
-      pngs.set(chart.name, relative(dirname(mdPath), file));
+      pngs.set(chart, relative(dirname(mdPath), file));
       pngFiles.push(file);
     }
   }

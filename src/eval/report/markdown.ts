@@ -5,6 +5,7 @@
  */
 import type { Block, ReportDocument, Table } from './document.js';
 import { PAPER_CITATION } from '../paper.js';
+import type { Chart } from './charts.js';
 
 /**
  * Escapes a table cell (pipes, newlines) for GitHub-flavoured Markdown.
@@ -21,7 +22,7 @@ function tableMd(t: Table): string {
   return [`*${t.caption}*`, '', head, rule, ...rows].join('\n');
 }
 
-function blockMd(b: Block, pngs: ReadonlyMap<string, string>, htmlName: string): string {
+function blockMd(b: Block, pngs: ReadonlyMap<Chart, string>, htmlName: string): string {
   switch (b.kind) {
     case 'text':
       return `${b.label ? `${b.label} ` : ''}${b.code ? `\`${b.text.replace(/`/g, "'")}\`` : b.text}`;
@@ -30,7 +31,7 @@ function blockMd(b: Block, pngs: ReadonlyMap<string, string>, htmlName: string):
     case 'pair':
       return `${blockMd(b.left, pngs, htmlName)}\n\n${blockMd(b.right, pngs, htmlName)}`;
     case 'chart': {
-      const png = pngs.get(b.chart.name);
+      const png = pngs.get(b.chart);
       return png ? `![${b.chart.title}](${encodeURI(png)})\n\n${b.chart.caption}` : `*Chart "${b.chart.title}" is in [${htmlName}](${encodeURI(htmlName)}).*`;
     }
     case 'grid': {
@@ -41,10 +42,10 @@ function blockMd(b: Block, pngs: ReadonlyMap<string, string>, htmlName: string):
 }
 
 /**
- * The Markdown summary. `pngs` maps chart names to PNG paths relative to the Markdown file.
+ * The Markdown summary. `pngs` maps each chart to its PNG path relative to the Markdown file.
  * @example const md = renderMarkdown(doc, pngs, { source: 'out/study', htmlName: 'report.html' });
  */
-export function renderMarkdown(doc: ReportDocument, pngs: ReadonlyMap<string, string>, opts: { source: string; htmlName: string }): string {
+export function renderMarkdown(doc: ReportDocument, pngs: ReadonlyMap<Chart, string>, opts: { source: string; htmlName: string }): string {
   const parts: string[] = [
     `# ${doc.title}`,
     `Generated ${doc.generated} by \`rewarddance report\` from \`${opts.source}\`; full page with charts and images: [${opts.htmlName}](${encodeURI(opts.htmlName)}). Published figures are labelled "paper".`,

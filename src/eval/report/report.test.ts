@@ -64,6 +64,16 @@ describe('writeReport', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('keeps chart files apart when two runs share a file stem', async () => {
+    const dir = join(root, 'twins');
+    writeSyntheticRun(join(dir, 'x_1'));
+    writeSyntheticRun(join(dir, 'x-1'));
+    const r = await writeReport(dir, { now: NOW });
+    expect(r.charts).toBe(8);
+    expect(new Set(r.pngs).size).toBe(8);
+    expect(r.pngs).toContain(join(dir, 'report-assets', 'x-1-reward-2.png'));
+  });
+
   it('says what is missing for an empty dir, and names a bad file', async () => {
     const empty = join(root, 'empty');
     mkdirSync(empty);
