@@ -11,7 +11,7 @@ import { IMPORT_FORMATS, type ImportFormat } from '../../data/import/sources.js'
 import { importDataset, type TiePolicy } from '../../data/import/import.js';
 import { EXPORT_FORMATS, exportSft, type ExportFormat, type MediaPolicy, type OrderPolicy, type ShareGptStyle } from '../../data/export/sft.js';
 import { datasetStats, formatStats } from '../../data/stats.js';
-import { action, printJson, progress } from '../run.js';
+import { action, intOption, printJson, progress } from '../run.js';
 
 interface ImportFlags {
   format: ImportFormat;
@@ -25,6 +25,7 @@ interface ImportFlags {
   csv?: string;
   strict?: boolean;
   force?: boolean;
+  limit?: string;
   json?: boolean;
 }
 
@@ -62,6 +63,7 @@ export function register(program: Command): void {
     .option('--csv <file>', 'folder format: the preferences CSV (default: the one .csv in the folder)')
     .option('--strict', 'stop at the first bad record instead of skipping it')
     .option('--force', 'replace a manifest already in --out')
+    .option('--limit <rows>', 'read at most this many source rows (try a large dataset on a slice)')
     .option('--json', 'print the import report as one JSON object')
     .action(
       action(async (source: string, f: ImportFlags) => {
@@ -79,6 +81,7 @@ export function register(program: Command): void {
           ...(f.csv !== undefined ? { csv: f.csv } : {}),
           strict: f.strict === true,
           force: f.force === true,
+          ...(f.limit !== undefined ? { limit: intOption('limit', f.limit, 0, 1) } : {}),
           onRow: (_done, total) => {
             bar ??= progress('import', total, { quiet: f.json === true });
             bar.tick();

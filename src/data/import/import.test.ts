@@ -125,6 +125,9 @@ describe('Parquet import (Hugging Face layouts, hyparquet-writer files)', () => 
     expect(pairs.map((p) => p.prompt)).toEqual(['one', 'two']);
     expect(identify(out, pairs, imgs)).toEqual([[0, 1], [3, 2]]);
 
+    const sliced = await importDataset({ format: 'parquet', source: file, out: join(dir, 'sliced'), limit: 1 });
+    expect([sliced.rows, sliced.pairs]).toEqual([1, 1]);
+
     const out2 = join(dir, 'out2');
     const r2 = await importDataset({ format: 'parquet', source: file, out: out2, ties: 'keep' });
     expect(r2.ties).toEqual({ kept: 1, dropped: 0 });

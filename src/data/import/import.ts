@@ -45,6 +45,8 @@ export interface ImportOptions {
   readonly csv?: string;
   /** Stop at the first bad record instead of skipping it. */
   readonly strict?: boolean;
+  /** Read at most this many source rows (try a huge dataset on a slice first). */
+  readonly limit?: number;
   /** Replace a manifest already in `out`. */
   readonly force?: boolean;
   readonly limits?: DecodeLimits;
@@ -200,8 +202,9 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
   let rows = 0;
   try {
     for await (const r of source.rows(wantedColumns(map))) {
+      if (opts.limit !== undefined && rows >= opts.limit) break;
       rows++;
-      opts.onRow?.(rows, source.total);
+      opts.onRow?.(rows, Math.min(source.total, opts.limit ?? Infinity));
       if ('error' in r) {
         skip(r.where, r.error);
         continue;
