@@ -31,5 +31,28 @@ export interface GenevalMetadata {
   readonly tag: GenevalTag;
   readonly include: readonly IncludeClause[];
   readonly exclude?: readonly ExcludeClause[];
+  /** Video prompts only (rewarddance extension): motion of the included objects. */
+  readonly motion?: readonly MotionClause[];
   readonly prompt: string;
+}
+
+/** Motion kinds for video prompts: move in a direction, stay still, appear, change colour. */
+export const MOTION_KINDS = ['move', 'stay', 'appear', 'recolor'] as const;
+export type MotionKind = (typeof MOTION_KINDS)[number];
+export const DIRECTIONS = ['left', 'right', 'up', 'down'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+export const SPEEDS = ['slowly', 'quickly'] as const;
+export type Speed = (typeof SPEEDS)[number];
+
+/**
+ * rewarddance's extension for video prompts (not in GenEval): what the object of include
+ * clause `index` does over the frames.
+ */
+export interface MotionClause {
+  readonly index: number;
+  readonly kind: MotionKind;
+  readonly direction?: Direction;
+  readonly speed?: Speed;
+  /** Target colour for `recolor`. */
+  readonly color?: string;
 }
