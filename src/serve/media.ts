@@ -2,7 +2,11 @@
  * Media in request bodies: base64 PNG/JPEG/WebP strings (optionally as data URLs), and frame
  * lists for videos. Every header is probed and checked against per-image and per-request
  * pixel limits BEFORE any pixel is decoded, so decompression bombs cost a header read.
+ * Small plain 8-bit RGB/grey PNGs (what generators emit) are read by pngjs: measured here,
+ * sharp's probe + decode cost ~2.2 ms CPU for a 64x64 PNG against ~0.4 ms for pngjs, and that
+ * difference decided the server's throughput. Everything else goes through sharp.
  */
+import { PNG } from 'pngjs';
 import { decodeImage, probeImage, type DecodeLimits, type Media, type RgbImage } from '../data/image.js';
 import { InputError } from '../errors.js';
 
@@ -47,6 +51,41 @@ interface Probed {
   readonly bytes: Buffer;
   readonly source: string;
   readonly pixels: number;
+  /** pngjs decodes it exactly as sharp would (see plainPng). */
+  readonly plainPng: boolean;
+}
+
+/** Largest PNG decoded synchronously by pngjs (~2 ms of blocked event loop at most). */
+const MAX_SYNC_PNG_PIXELS = 128 * 128;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** PNG colour types pngjs and sharp read alike: 0 grey, 2 RGB (no alpha, no palette). */
+const PLAIN_COLOUR_TYPES = new Set([0, 2]);
+/** Chunks that would make pngjs and sharp disagree: transparency, colour profiles and gamma. */
+const SHARP_ONLY_CHUNKS = new Set(['tRNS', 'iCCP', 'gAMA', 'cHRM', 'sRGB']);
+
+/**
+ * Reads a PNG's IHDR without decoding: its size, and whether it is "plain" (8-bit grey or
+ * RGB, none of the chunks above before the image data), which pngjs decodes to the same
+ * pixels as sharp. Null when the bytes are not a well-formed PNG start.
+ *
+ * @example
+ * pngHeader(encodePng(blankImage(4, 3))); // { width: 4, height: 3, plain: true }
+ */
+export function pngHeader(b: Uint8Array): { width: number; height: number; plain: boolean } | null {
+  if (b.length < 33 || !PNG_SIGNATURE.equals(b.subarray(0, 8))) return null;
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  if (buf.toString('ascii', 12, 16) !== 'IHDR') return null;
+  const width = buf.readUInt32BE(16);
+  const height = buf.readUInt32BE(20);
+  let plain = buf[24] === 8 && PLAIN_COLOUR_TYPES.has(buf[25]!) && buf[28] === 0;
+  for (let at = 33; plain && at + 8 <= buf.length; ) {
+    const len = buf.readUInt32BE(at);
+    const type = buf.toString('ascii', at + 4, at + 8);
+    if (type === 'IDAT') break;
+    if (SHARP_ONLY_CHUNKS.has(type)) plain = false;
+    at += 12 + len;
+  }
+  return { width, height, plain };
 }
 
 /**
@@ -71,11 +110,12 @@ export async function decodeMediaBatch(
           list.map(async (v, k) => {
             const src = typeof value === 'string' ? source : `${source}[${k}]`;
             const bytes = base64Bytes(v, src);
-            const { width, height } = await probeImage(bytes, src);
+            const png = pngHeader(bytes);
+            const { width, height } = png ?? (await probeImage(bytes, src));
             if (width > limits.maxWidth || height > limits.maxHeight || width * height > limits.maxPixels) {
               throw new InputError(`${src}: image is ${width}x${height}, over the limit of ${limits.maxWidth}x${limits.maxHeight} and ${limits.maxPixels} pixels; resize it first`);
             }
-            return { bytes, source: src, pixels: width * height };
+            return { bytes, source: src, pixels: width * height, plainPng: png !== null && png.plain && width * height <= MAX_SYNC_PNG_PIXELS };
           }),
         );
       } catch (err) {
@@ -93,7 +133,7 @@ export async function decodeMediaBatch(
     probed.map(async (p, i): Promise<Media | InputError> => {
       if (p instanceof InputError) return p;
       try {
-        const frames: RgbImage[] = await Promise.all(p.map((f) => decodeImage(f.bytes, f.source, limits)));
+        const frames: RgbImage[] = await Promise.all(p.map((f) => (f.plainPng ? decodeSmallPng(f.bytes, f.source) : decodeImage(f.bytes, f.source, limits))));
         if (typeof entries[i]!.value === 'string') return { kind: 'image', image: frames[0]! };
         const { width, height } = frames[0]!;
         const odd = frames.findIndex((f) => f.width !== width || f.height !== height);
@@ -105,4 +145,21 @@ export async function decodeMediaBatch(
       }
     }),
   );
+}
+
+/** pngjs for a small plain PNG (opaque, so RGBA to RGB is a copy), with the sharp path's error wording. */
+function decodeSmallPng(bytes: Buffer, source: string): Promise<RgbImage> {
+  try {
+    const png = PNG.sync.read(bytes);
+    const n = png.width * png.height;
+    const data = new Uint8Array(n * 3);
+    for (let i = 0, j = 0; i < n; i++, j += 4) {
+      data[i * 3] = png.data[j]!;
+      data[i * 3 + 1] = png.data[j + 1]!;
+      data[i * 3 + 2] = png.data[j + 2]!;
+    }
+    return Promise.resolve({ width: png.width, height: png.height, data });
+  } catch (err) {
+    return Promise.reject(new InputError(`${source}: image could not be decoded (corrupt or truncated?): ${(err as Error).message}`));
+  }
 }
