@@ -9,6 +9,8 @@ import { register as report } from './commands/report.js';
 import { register as score } from './commands/score.js';
 import { register as select } from './commands/select.js';
 import { register as selfcheck } from './commands/selfcheck.js';
+import { register as oracle } from './commands/oracle.js';
+import { register as world } from './commands/world.js';
 import { register as serve } from './commands/serve.js';
 
 const program = new Command();
@@ -24,6 +26,8 @@ report(program);
 score(program);
 select(program);
 selfcheck(program);
+oracle(program);
+world(program);
 serve(program);
 
 await program.parseAsync(process.argv);
