@@ -1,9 +1,10 @@
 /**
- * npm run bench:serve [-- --json] [--seconds 60] [--cost sleep|busy]
+ * npm run bench:serve [-- --json] [--seconds 60] [--cost sleep|busy] [--max-batch 32]
  * The reward server under 32 concurrent clients (autocannon on 127.0.0.1): requests per
  * second with dynamic batching, with batching off (max batch 1), and the in-process batched
  * scoring rate of the same model; p50/p99 latency, errors, and RSS growth of the server
- * process over the batched run. One item (a 64x64 PNG) per request, as an RL reward function
+ * process over the batched run (from 2 s in, after a forced GC at both ends; the V8 heap
+ * retained after GC is printed beside it to tell a leak from allocator warm-up). One item (a 64x64 PNG) per request, as an RL reward function
  * sends. The server runs in a child process so the load generator does not share its event
  * loop.
  *
@@ -22,7 +23,7 @@ import { TestRewardModel, VLM_LIKE_COST, type BatchCost } from '../src/serve/tes
 
 /** The issue's load: 32 concurrent clients. */
 const CONNECTIONS = 32;
-/** Batch size for the batched server and the in-process rate (matches the client count). */
+/** Batch size for the in-process rate and (unless --max-batch) the batched server: the client count. */
 const MAX_BATCH = 32;
 /** Batching window: short next to the 20 ms fixed cost of a batch. */
 const MAX_WAIT_MS = 5;
@@ -41,6 +42,7 @@ const TARGET_SHARE_OF_IN_PROCESS = 0.8;
 
 interface Args {
   seconds: number;
+  maxBatch: number;
   json: boolean;
   cost: BatchCost;
 }
@@ -48,6 +50,7 @@ interface Args {
 function parseArgs(argv: readonly string[]): Args {
   let seconds = DEFAULT_SECONDS;
   let json = false;
+  let maxBatch = MAX_BATCH;
   let kind: BatchCost['kind'] = VLM_LIKE_COST.kind;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -55,13 +58,16 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--seconds') {
       seconds = Number(argv[++i]);
       if (!Number.isFinite(seconds) || seconds < 1) throw new Error(`--seconds must be a number >= 1, got '${argv[i]}'`);
+    } else if (a === '--max-batch') {
+      maxBatch = Number(argv[++i]);
+      if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`--max-batch must be an integer >= 1, got '${argv[i]}'`);
     } else if (a === '--cost') {
       const v = argv[++i];
       if (v !== 'sleep' && v !== 'busy') throw new Error(`--cost must be sleep or busy, got '${v}'`);
       kind = v;
-    } else if (a !== '--child') throw new Error(`unknown option '${a}'; known: --seconds N, --json, --cost sleep|busy`);
+    } else if (a !== '--child') throw new Error(`unknown option '${a}'; known: --seconds N, --json, --cost sleep|busy, --max-batch N`);
   }
-  return { seconds, json, cost: { ...VLM_LIKE_COST, kind } };
+  return { seconds, json, maxBatch, cost: { ...VLM_LIKE_COST, kind } };
 }
 
 /** Child: serve the test model, report the URL, answer RSS probes, exit when told. */
@@ -74,7 +80,11 @@ async function child(): Promise<void> {
   });
   const url = await server.listen(0, '127.0.0.1');
   process.on('message', (m: string) => {
-    if (m === 'rss') process.send!({ rss: process.memoryUsage.rss() });
+    if (m === 'rss') {
+      // Collect first (the child runs with --expose-gc) so the heap figure shows what is retained.
+      (globalThis as { gc?: () => void }).gc?.();
+      process.send!({ rss: { rss: process.memoryUsage.rss(), heap: process.memoryUsage().heapUsed } });
+    }
     if (m === 'cpu') {
       const c = process.cpuUsage();
       process.send!({ cpu: (c.user + c.system) / 1000 });
@@ -90,9 +100,17 @@ interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   rssGrowthMb: number;
+  /** Growth of the V8 heap after a full GC over the same span (retained objects). */
+  heapGrowthMb: number;
   /** Server process CPU per answered request, ms (contention-independent cost). */
   cpuMsPerRequest: number;
 }
+
+interface Memory {
+  rss: number;
+  heap: number;
+}
+const MB = 1024 * 1024;
 
 function ask<T>(proc: ReturnType<typeof fork>, msg: string, key: string): Promise<T> {
   return new Promise((resolve) => {
@@ -109,11 +127,11 @@ function ask<T>(proc: ReturnType<typeof fork>, msg: string, key: string): Promis
 
 /** Starts a server child with `maxBatch`, loads it for `seconds`, stops it. */
 async function loadServer(maxBatch: number, seconds: number, cost: BatchCost, body: string): Promise<LoadResult> {
-  const proc = fork(fileURLToPath(import.meta.url), ['--child'], { env: { ...process.env, BENCH_MAX_BATCH: String(maxBatch), BENCH_COST: JSON.stringify(cost) }, stdio: 'inherit' });
+  const proc = fork(fileURLToPath(import.meta.url), ['--child'], { env: { ...process.env, BENCH_MAX_BATCH: String(maxBatch), BENCH_COST: JSON.stringify(cost) }, stdio: 'inherit', execArgv: ['--expose-gc'] });
   const url = await ask<string>(proc, '', 'url');
   const cpuStart = await ask<number>(proc, 'cpu', 'cpu');
-  let rssStart = 0;
-  const warm = setTimeout(() => void ask<number>(proc, 'rss', 'rss').then((r) => (rssStart = r)), Math.min(RSS_WARMUP_S, seconds / 2) * 1000);
+  let memStart: Memory | undefined;
+  const warm = setTimeout(() => void ask<Memory>(proc, 'rss', 'rss').then((r) => (memStart = r)), Math.min(RSS_WARMUP_S, seconds / 2) * 1000);
   const result = await autocannon({
     url: `${url}/v1/rewards`,
     method: 'POST',
@@ -123,7 +141,7 @@ async function loadServer(maxBatch: number, seconds: number, cost: BatchCost, bo
     duration: seconds,
   });
   clearTimeout(warm);
-  const rssEnd = await ask<number>(proc, 'rss', 'rss');
+  const memEnd = await ask<Memory>(proc, 'rss', 'rss');
   const cpuEnd = await ask<number>(proc, 'cpu', 'cpu');
   proc.send('stop');
   await new Promise((r) => proc.once('exit', r));
@@ -133,7 +151,8 @@ async function loadServer(maxBatch: number, seconds: number, cost: BatchCost, bo
     errors: result.errors + result.timeouts + result.non2xx,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
-    rssGrowthMb: rssStart ? (rssEnd - rssStart) / 1024 / 1024 : 0,
+    rssGrowthMb: memStart ? (memEnd.rss - memStart.rss) / MB : 0,
+    heapGrowthMb: memStart ? (memEnd.heap - memStart.heap) / MB : 0,
     cpuMsPerRequest: total ? (cpuEnd - cpuStart) / total : 0,
   };
 }
@@ -162,8 +181,8 @@ async function main(): Promise<void> {
   log(`in-process batched scoring (batch ${MAX_BATCH}): ${inProcessRps.toFixed(0)} items/s`);
   const unbatched = await loadServer(1, Math.min(args.seconds, UNBATCHED_MAX_S), args.cost, body);
   log(`server, batching off: ${unbatched.rps.toFixed(0)} req/s, p50 ${unbatched.p50Ms} ms, p99 ${unbatched.p99Ms} ms, errors ${unbatched.errors}`);
-  const batched = await loadServer(MAX_BATCH, args.seconds, args.cost, body);
-  log(`server, batching on (max ${MAX_BATCH}, wait ${MAX_WAIT_MS} ms), ${args.seconds} s: ${batched.rps.toFixed(0)} req/s, p50 ${batched.p50Ms} ms, p99 ${batched.p99Ms} ms, errors ${batched.errors}, RSS growth ${batched.rssGrowthMb.toFixed(1)} MB, server CPU ${batched.cpuMsPerRequest.toFixed(2)} ms/request`);
+  const batched = await loadServer(args.maxBatch, args.seconds, args.cost, body);
+  log(`server, batching on (max ${args.maxBatch}, wait ${MAX_WAIT_MS} ms), ${args.seconds} s: ${batched.rps.toFixed(0)} req/s, p50 ${batched.p50Ms} ms, p99 ${batched.p99Ms} ms, errors ${batched.errors}, RSS growth ${batched.rssGrowthMb.toFixed(1)} MB (heap after GC ${batched.heapGrowthMb.toFixed(1)} MB), server CPU ${batched.cpuMsPerRequest.toFixed(2)} ms/request`);
   const speedup = batched.rps / unbatched.rps;
   const share = batched.rps / inProcessRps;
   log(`batching speed-up ${speedup.toFixed(1)}x (target >= ${TARGET_BATCHING_SPEEDUP}x); ${(share * 100).toFixed(0)}% of in-process rate (target >= ${TARGET_SHARE_OF_IN_PROCESS * 100}%)`);
@@ -177,6 +196,7 @@ async function main(): Promise<void> {
         p50Ms: batched.p50Ms,
         p99Ms: batched.p99Ms,
         rssGrowthMb: batched.rssGrowthMb,
+        heapGrowthMb: batched.heapGrowthMb,
         serverCpuMsPerRequest: batched.cpuMsPerRequest,
         model: 'test-double',
         cost: args.cost,
