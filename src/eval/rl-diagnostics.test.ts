@@ -1,0 +1,45 @@
+/**
+ * RL diagnostics: the hacking alarm fires on a synthetic hacked curve and not on healthy or
+ * flat ones; reward spread and oracle diversity on small hand-checked inputs.
+ */
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../util/rng.js';
+import { hackingAlarm, oracleDiversity, rewardSpread, type CurvePoint } from './rl-diagnostics.js';
+
+function curve(n: number, reward: (s: number) => number, oracle: (s: number) => number, seed: number): CurvePoint[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, (_, s) => ({
+    step: s + 1,
+    reward: reward(s) + 0.01 * rng.normal(),
+    ...(s % 5 === 4 ? { oracle: oracle(s) + 0.01 * rng.normal() } : {}),
+  }));
+}
+
+describe('hacking alarm', () => {
+  it('fires when the reward rises while the oracle falls', () => {
+    const hacked = curve(40, (s) => 0.5 + 0.01 * s, (s) => 0.6 - 0.006 * s, 1);
+    const v = hackingAlarm(hacked);
+    expect(v.fired).toBe(true);
+    expect(v.reason).toMatch(/oracle fell/);
+  });
+  it('fires on a falling held-out reward too', () => {
+    const pts = Array.from({ length: 30 }, (_, s) => ({ step: s + 1, reward: 0.4 + 0.01 * s, heldOutReward: 0.6 - 0.005 * s }));
+    expect(hackingAlarm(pts).fired).toBe(true);
+  });
+  it('stays quiet when reward and oracle rise together, or nothing moves', () => {
+    expect(hackingAlarm(curve(40, (s) => 0.5 + 0.01 * s, (s) => 0.5 + 0.005 * s, 2)).fired).toBe(false);
+    expect(hackingAlarm(curve(40, () => 0.5, () => 0.5, 3)).fired).toBe(false);
+    expect(hackingAlarm([]).fired).toBe(false);
+  });
+});
+
+describe('spread and diversity', () => {
+  it('computes batch and within-group spread', () => {
+    const s = rewardSpread([1, 0, 1, 1], 2);
+    expect(s.mean).toBeCloseTo(0.75);
+    expect(s.std).toBeCloseTo(Math.sqrt(0.1875));
+    expect(s.groupStd).toBeCloseTo(0.25);
+    expect(s.flatGroups).toBeCloseTo(0.5);
+    expect(oracleDiversity(['a', 'a', 'b', 'c'], 2)).toBeCloseTo(0.75);
+  });
+});
