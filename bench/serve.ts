@@ -34,6 +34,8 @@ const UNBATCHED_MAX_S = 10;
 const IN_PROCESS_MAX_S = 5;
 /** RSS is compared from this long into the batched run (after JIT and pool warm-up). */
 const RSS_WARMUP_S = 2;
+/** RSS sampling period during the batched run. */
+const RSS_SAMPLE_S = 10;
 /** Candidate size: 64x64 RGB, a small generated image. */
 const SIZE = 64;
 /** Targets from issue 8. */
@@ -102,6 +104,8 @@ interface LoadResult {
   rssGrowthMb: number;
   /** Growth of the V8 heap after a full GC over the same span (retained objects). */
   heapGrowthMb: number;
+  /** RSS every RSS_SAMPLE_S seconds of the run, MB (flat once warm if nothing leaks). */
+  rssSeriesMb: number[];
   /** Server process CPU per answered request, ms (contention-independent cost). */
   cpuMsPerRequest: number;
 }
@@ -132,6 +136,8 @@ async function loadServer(maxBatch: number, seconds: number, cost: BatchCost, bo
   const cpuStart = await ask<number>(proc, 'cpu', 'cpu');
   let memStart: Memory | undefined;
   const warm = setTimeout(() => void ask<Memory>(proc, 'rss', 'rss').then((r) => (memStart = r)), Math.min(RSS_WARMUP_S, seconds / 2) * 1000);
+  const series: number[] = [];
+  const sampler = setInterval(() => void ask<Memory>(proc, 'rss', 'rss').then((r) => series.push(Math.round((r.rss / MB) * 10) / 10)), RSS_SAMPLE_S * 1000);
   const result = await autocannon({
     url: `${url}/v1/rewards`,
     method: 'POST',
@@ -141,6 +147,7 @@ async function loadServer(maxBatch: number, seconds: number, cost: BatchCost, bo
     duration: seconds,
   });
   clearTimeout(warm);
+  clearInterval(sampler);
   const memEnd = await ask<Memory>(proc, 'rss', 'rss');
   const cpuEnd = await ask<number>(proc, 'cpu', 'cpu');
   proc.send('stop');
@@ -153,6 +160,7 @@ async function loadServer(maxBatch: number, seconds: number, cost: BatchCost, bo
     p99Ms: result.latency.p99,
     rssGrowthMb: memStart ? (memEnd.rss - memStart.rss) / MB : 0,
     heapGrowthMb: memStart ? (memEnd.heap - memStart.heap) / MB : 0,
+    rssSeriesMb: series,
     cpuMsPerRequest: total ? (cpuEnd - cpuStart) / total : 0,
   };
 }
@@ -183,6 +191,7 @@ async function main(): Promise<void> {
   log(`server, batching off: ${unbatched.rps.toFixed(0)} req/s, p50 ${unbatched.p50Ms} ms, p99 ${unbatched.p99Ms} ms, errors ${unbatched.errors}`);
   const batched = await loadServer(args.maxBatch, args.seconds, args.cost, body);
   log(`server, batching on (max ${args.maxBatch}, wait ${MAX_WAIT_MS} ms), ${args.seconds} s: ${batched.rps.toFixed(0)} req/s, p50 ${batched.p50Ms} ms, p99 ${batched.p99Ms} ms, errors ${batched.errors}, RSS growth ${batched.rssGrowthMb.toFixed(1)} MB (heap after GC ${batched.heapGrowthMb.toFixed(1)} MB), server CPU ${batched.cpuMsPerRequest.toFixed(2)} ms/request`);
+  if (batched.rssSeriesMb.length) log(`server RSS every ${RSS_SAMPLE_S} s: ${batched.rssSeriesMb.join(', ')} MB`);
   const speedup = batched.rps / unbatched.rps;
   const share = batched.rps / inProcessRps;
   log(`batching speed-up ${speedup.toFixed(1)}x (target >= ${TARGET_BATCHING_SPEEDUP}x); ${(share * 100).toFixed(0)}% of in-process rate (target >= ${TARGET_SHARE_OF_IN_PROCESS * 100}%)`);
@@ -197,6 +206,7 @@ async function main(): Promise<void> {
         p99Ms: batched.p99Ms,
         rssGrowthMb: batched.rssGrowthMb,
         heapGrowthMb: batched.heapGrowthMb,
+        rssSeriesMb: batched.rssSeriesMb,
         serverCpuMsPerRequest: batched.cpuMsPerRequest,
         model: 'test-double',
         cost: args.cost,

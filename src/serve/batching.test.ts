@@ -1,5 +1,6 @@
 /** Unit tests of the dynamic batcher: grouping, waiting, queue bounds, deadlines, cancellation, draining. */
 import { describe, expect, it } from 'vitest';
+import type { HttpError } from '../errors.js';
 import { CancelledError, ClosingError, DeadlineError, DynamicBatcher, QueueFullError } from './batching.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -73,6 +74,14 @@ describe('DynamicBatcher', () => {
     expect((err as Error).message).toMatch(/queue is full \(3 waiting, limit 3/);
     expect(await first).toEqual([10, 20]);
     expect(await queued).toEqual([30, 40, 50]);
+  });
+
+  it('refuses a request larger than the whole queue with 400 (retrying cannot help)', async () => {
+    const b = new DynamicBatcher((xs: number[]) => Promise.resolve(xs), { maxBatch: 2, maxWaitMs: 0, maxQueue: 3, timeoutMs: 0 });
+    const err = (await b.submitMany([1, 2, 3, 4]).catch((e: unknown) => e)) as HttpError;
+    expect(err).not.toBeInstanceOf(QueueFullError);
+    expect(err.status).toBe(400);
+    expect(err.message).toMatch(/holds 4 queries, more than the server's queue \(3\); split it/);
   });
 
   it('rejects a submission past its deadline with DeadlineError and drops it from the queue', async () => {

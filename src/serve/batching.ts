@@ -146,6 +146,10 @@ export class DynamicBatcher<I, O> {
     if (this.closing) return Promise.reject(new ClosingError('the server is shutting down; retry against another replica or after restart'));
     if (signal?.aborted) return Promise.reject(new CancelledError('the request was cancelled before it was queued'));
     if (items.length === 0) return Promise.resolve([]);
+    if (items.length > this.options.maxQueue) {
+      // Waiting cannot help: the request could never fit, so this is the client's error, not a 429.
+      return Promise.reject(new HttpError(400, `this request holds ${items.length} queries, more than the server's queue (${this.options.maxQueue}); split it into smaller requests`));
+    }
     if (this.queue.length + items.length > this.options.maxQueue) {
       return Promise.reject(
         new QueueFullError(

@@ -80,11 +80,11 @@ export function registerRewardRoutes(app: ServeApp, registry: ModelRegistry, lim
       const signal = clientGone(reply);
       const host = registry.rewardOf(request.body.model);
       const items: RewardItem[] = request.body.items;
-      const entries: { value: string | readonly string[]; source: string; item: number }[] = [];
+      const entries: { value: string | readonly string[]; source: string }[] = [];
       items.forEach((it, i) => {
-        entries.push({ value: it.image, source: `items[${i}].image`, item: i });
-        if (it.reference !== undefined) entries.push({ value: it.reference, source: `items[${i}].reference`, item: i });
-        if (it.condition !== undefined) entries.push({ value: it.condition, source: `items[${i}].condition`, item: i });
+        entries.push({ value: it.image, source: `items[${i}].image` });
+        if (it.reference !== undefined) entries.push({ value: it.reference, source: `items[${i}].reference` });
+        if (it.condition !== undefined) entries.push({ value: it.condition, source: `items[${i}].condition` });
       });
       const decoded = await decodeMediaBatch(entries, limits);
       const results: RewardResultBody[] = items.map(() => failed('not scored'));
