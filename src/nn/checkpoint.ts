@@ -3,7 +3,7 @@
  * and `trainer.json` for exact resume). A folder is written under a temporary name and renamed
  * into place, so a killed save never leaves a broken checkpoint where the old one was.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CheckpointError } from '../errors.js';
 import { noGrad, type Tensor } from '../tensor/index.js';
@@ -24,6 +24,8 @@ export interface CheckpointContent {
   readonly optimizer?: { step: number; tensors: Map<string, Tensor> };
   /** Trainer state for resume (step, RNG state, data cursor, metrics). */
   readonly trainer?: Record<string, unknown>;
+  /** Files of the existing folder to carry into the new one (e.g. metrics.jsonl). */
+  readonly keep?: readonly string[];
 }
 
 /**
@@ -41,6 +43,7 @@ export function saveCheckpoint(dir: string, c: CheckpointContent): void {
   writeJsonAtomic(join(tmp, CONFIG_FILE), c.config);
   if (c.optimizer) saveSafetensors(join(tmp, OPTIMIZER_FILE), c.optimizer.tensors, { step: String(c.optimizer.step) });
   if (c.trainer) writeJsonAtomic(join(tmp, TRAINER_FILE), c.trainer);
+  for (const name of c.keep ?? []) if (existsSync(join(dir, name))) copyFileSync(join(dir, name), join(tmp, name));
   const old = join(parent, `.${basename(dir)}.${process.pid}.old`);
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);

@@ -4,7 +4,7 @@
  * oracle; a folder is a local checkpoint. Dispatch is on the spec string only.
  */
 import { existsSync, statSync } from 'node:fs';
-import { CheckpointError, InputError } from '../errors.js';
+import { InputError } from '../errors.js';
 import { createRemoteRewardModel, type RemoteRewardConfig } from './remote.js';
 import type { RewardMode, RewardModel } from './types.js';
 
@@ -39,14 +39,10 @@ export async function loadRewardModel(spec: string, opts: LoadOptions = {}): Pro
   throw new InputError(`unknown reward model '${spec}': expected a checkpoint folder, '${ORACLE_SPEC}', or an http(s):// URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8000/v1?model=ID)`);
 }
 
-/**
- * EXTENSION POINT for local checkpoints (the tiny generative VLM and the Bradley-Terry head):
- * read the folder's config, pick the implementation by the config's kind, and return it. Until
- * that exists, a clear error.
- */
+/** Local checkpoints: the tiny generative VLM (pairwise, pointwise) and its Bradley-Terry head. */
 async function loadCheckpoint(dir: string): Promise<RewardModel> {
-  await Promise.resolve();
-  throw new CheckpointError(`${dir}: loading local reward checkpoints is not built yet; use an http(s):// model URL or '${ORACLE_SPEC}'`);
+  const { LocalVlmRewardModel } = await import('./generative.js');
+  return LocalVlmRewardModel.load(dir);
 }
 
 /** The module and export the oracle reward model is expected under (src/rewards/oracle.ts). */

@@ -1,0 +1,196 @@
+/**
+ * `rewarddance vlm pretrain`, `rewarddance rm train|eval|presets`: thin shells over the reward
+ * trainer, the pretraining set and the evaluator.
+ */
+import type { Command } from 'commander';
+import { CRITERIA, SPLITS, type Criterion, type Split } from '../../data/manifest.js';
+import { Tokenizer } from '../../data/tokenizer.js';
+import { ConfigError } from '../../errors.js';
+import { SPECIAL_TOKENS } from '../../data/tokenizer.js';
+import { vlmConfig } from '../../models/vlm/config.js';
+import { TinyVlm } from '../../models/vlm/model.js';
+import { VlmScorer, type Paradigm } from '../../models/vlm/scorer.js';
+import { VLM_PRESETS, vlmPreset } from '../../presets/vlm.js';
+import { loadVlmCheckpoint } from '../../rewards/generative.js';
+import { pairItems, type TrainPair } from '../../train/reward/data.js';
+import { evaluatePairs } from '../../train/reward/evaluate.js';
+import { defaultVocabulary, pretrainItems } from '../../train/reward/pretrain-data.js';
+import { manifestPairs, parseContext, worldPairs } from '../../train/reward/sources.js';
+import { DEFAULT_RM_TRAIN_CONFIG, trainRewardModel, type RmTrainConfig } from '../../train/reward/trainer.js';
+import { action, intOption, printJson, progress } from '../run.js';
+
+interface TrainOpts {
+  preset: string;
+  init?: string;
+  paradigm: string;
+  context?: string;
+  data?: string;
+  task: string;
+  criteria: string;
+  pairs?: string;
+  evalPairs?: string;
+  out: string;
+  steps?: string;
+  batch?: string;
+  lr?: string;
+  seed?: string;
+  threads?: string;
+  evalEvery?: string;
+  resume?: boolean;
+  json?: boolean;
+}
+
+function number(name: string, v: string | undefined, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`--${name} must be a positive number, got '${v}'`);
+  return n;
+}
+
+function criteriaList(s: string): Criterion[] {
+  return s.split(',').map((c) => {
+    if (!(CRITERIA as readonly string[]).includes(c)) throw new ConfigError(`unknown criterion '${c}' (known: ${CRITERIA.join(', ')})`);
+    return c as Criterion;
+  });
+}
+
+function fullVocab(): string[] {
+  return [...new Set([...SPECIAL_TOKENS, ...defaultVocabulary()])];
+}
+
+async function evalSets(o: { data?: string; task: string; criteria: string; evalPairs?: string; seed?: string }): Promise<Record<string, TrainPair[]>> {
+  const n = intOption('eval-pairs', o.evalPairs, 500, 1);
+  const seed = intOption('seed', o.seed, 0);
+  if (o.data) {
+    const out: Record<string, TrainPair[]> = {};
+    for (const split of ['id', 'ood'] as Split[]) {
+      try {
+        out[split] = (await manifestPairs(o.data, split)).slice(0, n);
+      } catch {
+        // a manifest without that split simply has no evaluation for it
+      }
+    }
+    return out;
+  }
+  const criteria = criteriaList(o.criteria);
+  return {
+    id: worldPairs({ task: o.task, criteria, split: 'id', n, seed: seed + 1001 }),
+    ood: worldPairs({ task: o.task, criteria, split: 'ood', n, seed: seed + 2002 }),
+  };
+}
+
+export function register(program: Command): void {
+  const vlm = program.command('vlm').description('the tiny vision-language model family');
+  vlm
+    .command('pretrain')
+    .description('pretrain a tiny VLM on world captions and visual questions (next-token prediction)')
+    .option('--preset <name>', `model size (${Object.keys(VLM_PRESETS).join(', ')})`, 'rd-m')
+    .requiredOption('--out <dir>', 'checkpoint folder to write')
+    .option('--steps <n>', 'optimizer steps', '2000')
+    .option('--items <n>', 'distinct captions and questions to generate', '20000')
+    .option('--batch <n>', 'sequences per step', '32')
+    .option('--lr <x>', 'peak learning rate', '1e-3')
+    .option('--seed <n>', 'seed', '0')
+    .option('--threads <n>', 'torch threads', '1')
+    .option('--resume', 'continue a killed run from its last checkpoint')
+    .option('--json', 'print one JSON object when done')
+    .action(
+      action((o: { preset: string; out: string; steps: string; items: string; batch: string; lr: string; seed: string; threads: string; resume?: boolean; json?: boolean }) => {
+        const config = vlmConfig({ ...vlmPreset(o.preset), vocab: fullVocab() });
+        const tok = new Tokenizer(config.vocab.slice(SPECIAL_TOKENS.length));
+        const items = pretrainItems(intOption('items', o.items, 20000, 1), intOption('seed', o.seed, 0), tok);
+        const steps = intOption('steps', o.steps, 2000, 1);
+        const bar = progress('pretrain', steps, { quiet: o.json });
+        const cfg: RmTrainConfig = { ...DEFAULT_RM_TRAIN_CONFIG, paradigm: 'pretrain', steps, batchSize: intOption('batch', o.batch, 32, 1), lr: number('lr', o.lr, 1e-3), seed: intOption('seed', o.seed, 0), threads: intOption('threads', o.threads, 1, 1), evalEvery: 500 };
+        const r = trainRewardModel({ out: o.out, config: cfg, model: { config }, items, resume: o.resume, onStep: (m) => bar.tick(1, { loss: m.loss.toFixed(3) }) });
+        bar.stop();
+        const summary = { out: o.out, preset: o.preset, params: r.model.parameterCount(), steps, finalLoss: r.metrics.at(-1)?.loss ?? null };
+        if (o.json) printJson(summary);
+        else process.stdout.write(`pretrained ${o.preset} (${summary.params} parameters): final loss ${summary.finalLoss?.toFixed(3)}; checkpoint ${o.out}\n`);
+      }),
+    );
+
+  const rm = program.command('rm').description('generative reward models: train, evaluate, list presets');
+  rm.command('presets')
+    .description('list the model presets with parameter counts')
+    .option('--json', 'print JSON')
+    .action(
+      action((o: { json?: boolean }) => {
+        const rows = Object.entries(VLM_PRESETS).map(([name, p]) => {
+          const m = new TinyVlm(vlmConfig({ ...p, vocab: fullVocab() }));
+          const params = m.parameterCount();
+          m.dispose();
+          return { name, ...p, params };
+        });
+        if (o.json) return printJson(rows);
+        for (const r of rows) process.stdout.write(`${r.name.padEnd(6)} dim ${String(r.dim).padStart(3)}  layers ${r.layers}  heads ${r.heads}  ${r.params.toLocaleString('en-US')} parameters\n`);
+      }),
+    );
+  rm.command('train')
+    .description('train a reward model (generative pairwise/pointwise or Bradley-Terry) on world pairs or a manifest')
+    .option('--preset <name>', 'model size for a fresh model', 'rd-m')
+    .option('--init <ckpt>', 'start from this checkpoint (e.g. a pretrained VLM)')
+    .option('--paradigm <p>', 'pairwise | pointwise | bt', 'pairwise')
+    .option('--context <list>', 'none, or instruction,reference,examples:K,cot:decision-first|reason-first', 'instruction')
+    .option('--data <dir>', 'pair manifest folder (default: generate world pairs in memory)')
+    .option('--task <t>', 'world task for in-memory pairs', 't2i')
+    .option('--criteria <list>', 'criteria of in-memory world pairs', 'alignment')
+    .option('--pairs <n>', 'in-memory training pairs', '20000')
+    .option('--eval-pairs <n>', 'pairs per evaluation split', '500')
+    .requiredOption('--out <dir>', 'checkpoint folder to write')
+    .option('--steps <n>', 'optimizer steps', '2000')
+    .option('--batch <n>', 'items per step', '32')
+    .option('--lr <x>', 'peak learning rate', '1e-3')
+    .option('--eval-every <n>', 'steps between evaluations', '500')
+    .option('--seed <n>', 'seed', '0')
+    .option('--threads <n>', 'torch threads', '1')
+    .option('--resume', 'continue a killed run exactly')
+    .option('--json', 'print one JSON object when done')
+    .action(
+      action(async (o: TrainOpts) => {
+        const paradigm = o.paradigm as Paradigm;
+        if (!['pairwise', 'pointwise', 'bt'].includes(paradigm)) throw new ConfigError(`--paradigm must be pairwise, pointwise or bt, got '${o.paradigm}'`);
+        const ctx = parseContext(o.context, paradigm);
+        const seed = intOption('seed', o.seed, 0);
+        const train = o.data ? await manifestPairs(o.data, 'train') : worldPairs({ task: o.task, criteria: criteriaList(o.criteria), split: 'train', n: intOption('pairs', o.pairs, 20000, 1), seed });
+        const evals = await evalSets(o);
+        const model = o.init ? { init: o.init } : { config: vlmConfig({ ...vlmPreset(o.preset), vocab: fullVocab(), scalarHead: true }) };
+        const vocab = o.init ? (loadVlmCheckpoint(o.init).model.config.vocab as string[]) : fullVocab();
+        const items = pairItems(train, paradigm, ctx, new Tokenizer(vocab.slice(SPECIAL_TOKENS.length)), seed);
+        const steps = intOption('steps', o.steps, 2000, 1);
+        const cfg: RmTrainConfig = { ...DEFAULT_RM_TRAIN_CONFIG, paradigm, context: ctx, steps, batchSize: intOption('batch', o.batch, 32, 1), lr: number('lr', o.lr, 1e-3), evalEvery: intOption('eval-every', o.evalEvery, 500, 1), seed, threads: intOption('threads', o.threads, 1, 1) };
+        const bar = progress('rm train', steps, { quiet: o.json });
+        const r = trainRewardModel({ out: o.out, config: cfg, model, items, evalSets: evals, resume: o.resume, onStep: (m) => bar.tick(1, { loss: m.loss.toFixed(3) }) });
+        bar.stop();
+        const summary = { out: o.out, paradigm, context: ctx, params: r.model.parameterCount(), steps, evaluation: r.evaluation };
+        if (o.json) printJson(summary);
+        else {
+          process.stdout.write(`trained ${paradigm} reward model (${summary.params} parameters) -> ${o.out}\n`);
+          for (const [split, e] of Object.entries(r.evaluation)) process.stdout.write(`  ${split}: accuracy ${(e.accuracy * 100).toFixed(1)}% on ${e.n} pairs\n`);
+        }
+      }),
+    );
+  rm.command('eval')
+    .description('evaluate a reward model checkpoint on pairs')
+    .requiredOption('--model <ckpt>', 'checkpoint folder')
+    .option('--data <dir>', 'pair manifest folder (default: world pairs)')
+    .option('--split <s>', `split (${SPLITS.join(', ')})`, 'id')
+    .option('--task <t>', 'world task', 't2i')
+    .option('--criteria <list>', 'criteria of world pairs', 'alignment')
+    .option('--pairs <n>', 'world pairs to evaluate', '500')
+    .option('--seed <n>', 'seed of the world pairs', '0')
+    .option('--json', 'print {accuracy, n, byCriteria, byTag, ece, positionConsistency}')
+    .action(
+      action(async (o: { model: string; data?: string; split: string; task: string; criteria: string; pairs: string; seed: string; json?: boolean }) => {
+        if (!(SPLITS as readonly string[]).includes(o.split)) throw new ConfigError(`--split must be one of ${SPLITS.join(', ')}`);
+        const split = o.split as Split;
+        const { model, paradigm, context } = loadVlmCheckpoint(o.model);
+        const seed = intOption('seed', o.seed, 0) + (split === 'ood' ? 2002 : 1001);
+        const pairs = o.data ? await manifestPairs(o.data, split) : worldPairs({ task: o.task, criteria: criteriaList(o.criteria), split, n: intOption('pairs', o.pairs, 500, 1), seed });
+        const e = evaluatePairs(new VlmScorer(model, paradigm, context), pairs);
+        if (o.json) return printJson(e);
+        process.stdout.write(`accuracy ${(e.accuracy * 100).toFixed(1)}% on ${e.n} ${split} pairs; ECE ${e.ece.toFixed(3)}${e.positionConsistency === null ? '' : `; position consistency ${(e.positionConsistency * 100).toFixed(1)}%`}\n`);
+        for (const [tag, v] of Object.entries(e.byTag)) process.stdout.write(`  ${tag.padEnd(14)} ${(v.accuracy * 100).toFixed(1)}% (${v.n})\n`);
+      }),
+    );
+}

@@ -1,0 +1,72 @@
+/**
+ * The tiny VLM's configuration and the roles that mark each part of a sequence.
+ */
+import { ConfigError } from '../../errors.js';
+
+/** Roles of sequence segments; each has a learned embedding. */
+export const ROLES = ['prompt', 'text', 'answer', 'reference', 'candidate', 'condition', 'example-reference', 'example-candidate'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface VlmConfig {
+  readonly kind: 'rd-vlm';
+  readonly dim: number;
+  readonly layers: number;
+  readonly heads: number;
+  readonly mlpRatio: number;
+  /** Image side in pixels (square RGB). */
+  readonly imageSize: number;
+  /** Patch side: an image becomes (imageSize/patch)^2 tokens. */
+  readonly patch: number;
+  /** Channels of the 3x3 convolution before patchifying. */
+  readonly stemChannels: number;
+  /** Most video frames a sequence can hold; frames are pooled 2x2 to a quarter of the tokens. */
+  readonly maxFrames: number;
+  /** Longest text segment (positions are counted within a segment). */
+  readonly maxTextLen: number;
+  readonly dropout: number;
+  /** The tokenizer's words (specials first); stored so a checkpoint carries its vocabulary. */
+  readonly vocab: readonly string[];
+  /** Adds the scalar Bradley-Terry head (regressive baseline). */
+  readonly scalarHead: boolean;
+}
+
+export const DEFAULT_VLM_CONFIG: Omit<VlmConfig, 'vocab'> = {
+  kind: 'rd-vlm',
+  dim: 64,
+  layers: 3,
+  heads: 4,
+  mlpRatio: 4,
+  imageSize: 32,
+  patch: 4,
+  stemChannels: 16,
+  maxFrames: 8,
+  maxTextLen: 64,
+  dropout: 0,
+  scalarHead: true,
+};
+
+/** Merges overrides into the defaults; unknown keys and impossible shapes are ConfigErrors. */
+export function vlmConfig(overrides: Partial<VlmConfig> & { vocab: readonly string[] }): VlmConfig {
+  const known = new Set([...Object.keys(DEFAULT_VLM_CONFIG), 'vocab']);
+  for (const k of Object.keys(overrides)) if (!known.has(k)) throw new ConfigError(`unknown VLM config key '${k}' (known: ${[...known].join(', ')})`);
+  const c: VlmConfig = { ...DEFAULT_VLM_CONFIG, ...overrides };
+  if (c.dim % c.heads !== 0) throw new ConfigError(`dim ${c.dim} must be divisible by heads ${c.heads}`);
+  if (c.imageSize % c.patch !== 0 || (c.imageSize / c.patch) % 2 !== 0) throw new ConfigError(`imageSize ${c.imageSize} must be an even multiple of patch ${c.patch}`);
+  return c;
+}
+
+/** Tokens per image and per video frame. */
+export function tokensPerImage(c: VlmConfig): number {
+  return (c.imageSize / c.patch) ** 2;
+}
+export function tokensPerFrame(c: VlmConfig): number {
+  return tokensPerImage(c) / 4;
+}
+
+/** The model config inside a checkpoint's config.json (which also holds training fields). */
+export function vlmConfigFromJson(raw: Record<string, unknown>): VlmConfig {
+  const picked: Record<string, unknown> = {};
+  for (const k of [...Object.keys(DEFAULT_VLM_CONFIG), 'vocab']) if (raw[k] !== undefined) picked[k] = raw[k];
+  if (!Array.isArray(picked.vocab)) throw new ConfigError('checkpoint config has no vocab list');
+  return vlmConfig(picked as Partial<VlmConfig> & { vocab: string[] });
+}

@@ -1,0 +1,48 @@
+/**
+ * The patch encoder: a 3x3 convolution stem, then a patchifying convolution, plus 2-D position
+ * embeddings. Video frames share it; their tokens are pooled 2x2 and get a frame embedding.
+ */
+import { Conv2d, Embedding, Module } from '../../nn/index.js';
+import { F, arange, type Tensor } from '../../tensor/index.js';
+import type { VlmConfig } from './config.js';
+
+export class ImageEncoder extends Module {
+  readonly stem: Conv2d;
+  readonly patchify: Conv2d;
+  readonly pos: Embedding;
+  readonly posCoarse: Embedding;
+  readonly frame: Embedding;
+  private readonly grid: number;
+
+  constructor(readonly config: VlmConfig) {
+    super();
+    this.grid = config.imageSize / config.patch;
+    this.stem = this.child('stem', new Conv2d(3, config.stemChannels, 3, { padding: 1 }));
+    this.patchify = this.child('patchify', new Conv2d(config.stemChannels, config.dim, config.patch, { stride: config.patch }));
+    this.pos = this.child('pos', new Embedding(this.grid * this.grid, config.dim));
+    this.posCoarse = this.child('pos_coarse', new Embedding((this.grid / 2) ** 2, config.dim));
+    this.frame = this.child('frame', new Embedding(config.maxFrames, config.dim));
+  }
+
+  private features(pixels: Tensor): Tensor {
+    // pixels (N, 3, S, S) in [0, 1] -> (N, D, g, g)
+    return this.patchify.forward(this.stem.forward(pixels.sub(0.5).mul(2)).gelu('tanh'));
+  }
+
+  /** pixels (B, 3, S, S) -> tokens (B, g*g, D) */
+  encodeImages(pixels: Tensor): Tensor {
+    const [b] = pixels.shape as [number];
+    const f = this.features(pixels).reshape(b, this.config.dim, -1).transpose(1, 2); // (B, g*g, D)
+    return f.add(this.pos.weight);
+  }
+
+  /** frames (B, F, 3, S, S) -> tokens (B, F*(g/2)^2, D) */
+  encodeFrames(frames: Tensor): Tensor {
+    const [b, nf, c, s] = frames.shape as [number, number, number, number];
+    const f = F.avgPool2d(this.features(frames.reshape(b * nf, c, s, s)), 2); // (B*F, D, g/2, g/2)
+    const per = (this.grid / 2) ** 2;
+    const tokens = f.reshape(b, nf, this.config.dim, per).transpose(2, 3); // (B, F, per, D)
+    const frameEmb = this.frame.forward(arange(0, nf)).unsqueeze(1); // (F, 1, D)
+    return tokens.add(this.posCoarse.weight).add(frameEmb).reshape(b, nf * per, this.config.dim);
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Reading rewards off the tiny VLM: P(yes) at <ans> normalised over {yes, no} and over the
+ * vocabulary, the scalar head for the Bradley-Terry baseline, shared-prefix scoring of many
+ * candidates against one reference through a key/value cache, and greedy decoding for
+ * reason-first chain of thought.
+ */
+import { EOS_ID, Tokenizer } from '../../data/tokenizer.js';
+import { noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import type { VlmConfig } from './config.js';
+import { TinyVlm } from './model.js';
+import { questionSegments, type ContextOptions, type VlmQuestion } from './prompting.js';
+import { buildBatch, groupByLayout, type SequenceSpec } from './sequence.js';
+
+/** How a checkpoint turns hidden states into a reward. */
+export type Paradigm = 'pairwise' | 'pointwise' | 'bt';
+
+export interface VlmScore {
+  readonly reward: number;
+  readonly pYesVocab: number;
+  readonly logitYes: number;
+  readonly logitNo: number;
+  readonly rationale?: string;
+}
+
+/** Longest rationale decoded for reason-first CoT. */
+export const MAX_RATIONALE_TOKENS = 40;
+
+export class VlmScorer {
+  readonly tok: Tokenizer;
+  readonly yesId: number;
+  readonly noId: number;
+
+  constructor(readonly model: TinyVlm, readonly paradigm: Paradigm, readonly context: ContextOptions) {
+    this.tok = new Tokenizer(model.config.vocab.slice(5));
+    this.yesId = this.tok.id('yes');
+    this.noId = this.tok.id('no');
+  }
+
+  get config(): VlmConfig {
+    return this.model.config;
+  }
+
+  private fromLogits(logits: Tensor): VlmScore[] {
+    // logits (B, V)
+    const lp = logits.logSoftmax(-1);
+    const yes = logits.select(1, this.yesId).toList();
+    const no = logits.select(1, this.noId).toList();
+    const pv = lp.select(1, this.yesId).exp().toList();
+    return yes.map((y, i) => {
+      const n = no[i]!;
+      return { reward: 1 / (1 + Math.exp(n - y)), pYesVocab: pv[i]!, logitYes: y, logitNo: n };
+    });
+  }
+
+  /** Scores questions (grouped into same-layout batches of at most `batchSize`). */
+  score(questions: readonly VlmQuestion[], batchSize = 64): VlmScore[] {
+    this.model.eval();
+    const specs = questions.map((q, i) => ({ i, segments: questionSegments(q, this.context, this.tok), answer: [] as number[] }));
+    const out: VlmScore[] = new Array<VlmScore>(questions.length);
+    for (const group of groupByLayout(specs)) {
+      for (let s = 0; s < group.length; s += batchSize) {
+        const chunk = group.slice(s, s + batchSize);
+        const scores = noGrad(() =>
+          tidy(() => {
+            const batch = buildBatch(chunk, this.config);
+            const h = this.model.ansHidden(batch); // (B, D)
+            if (this.paradigm === 'bt') {
+              const r = this.model.scalarReward(h).toList();
+              return r.map((v) => ({ reward: 1 / (1 + Math.exp(-v)), pYesVocab: 1 / (1 + Math.exp(-v)), logitYes: v, logitNo: 0 }));
+            }
+            if (this.context.cot === 'reason-first') return chunk.map((c) => this.reasonFirst(c));
+            return this.fromLogits(this.model.logits(h));
+          }),
+        );
+        chunk.forEach((c, k) => (out[c.i] = scores[k]!));
+      }
+    }
+    return out;
+  }
+
+  /** Reason-first: greedy-decode the rationale (KV cache), then read P(yes) after "answer". */
+  private reasonFirst(spec: SequenceSpec): VlmScore {
+    const batch = buildBatch([{ segments: spec.segments, answer: [] }], this.config);
+    const prefix = this.model.prefixCache(batch.segments);
+    const answerWord = this.tok.id('answer');
+    let cache = prefix.cache;
+    let pos = prefix.length;
+    let logits = this.model.logits(prefix.last); // (1, V): predicts the first rationale token
+    const generated: number[] = [];
+    const feed = (token: number): void => {
+      const x = this.model.embedAnswer(tensor([token], [1, 1], 'int64'), generated.length);
+      const r = this.model.forwardWithPrefix(cache, pos, [{ x, length: 1 }]);
+      cache = r.cache;
+      pos += 1;
+      logits = this.model.logits(r.hidden.select(1, 0));
+    };
+    for (let step = 0; step < MAX_RATIONALE_TOKENS; step++) {
+      const next = logits.argmax(-1).item();
+      if (next === EOS_ID || next === this.yesId || next === this.noId) break;
+      generated.push(next);
+      feed(next);
+      if (next === answerWord) break;
+    }
+    if (generated.at(-1) !== answerWord) {
+      // the rationale did not reach "answer": append it so the decision is still read in place
+      generated.push(answerWord);
+      feed(answerWord);
+    }
+    const s = this.fromLogits(logits)[0]!;
+    return { ...s, rationale: this.tok.decode(generated.slice(0, -1)) };
+  }
+
+  /**
+   * Scores many candidates against one shared prefix (instruction, prompt, reference): the
+   * prefix runs once and its keys/values are reused, with the same results as `score`.
+   */
+  scoreShared(question: Omit<VlmQuestion, 'candidate'>, candidates: readonly VlmQuestion['candidate'][], batchSize = 64): VlmScore[] {
+    this.model.eval();
+    if (candidates.length === 0) return [];
+    const first = { ...question, candidate: candidates[0]! } as VlmQuestion;
+    const segs = questionSegments(first, this.context, this.tok);
+    const out: VlmScore[] = [];
+    noGrad(() =>
+      tidy(() => {
+        const prefixBatch = buildBatch([{ segments: segs.slice(0, -1), answer: [] }], this.config);
+        // the last prefix segment is the implicit [<ans>]; drop it from the shared part
+        const shared = prefixBatch.segments.slice(0, -1);
+        const prefix = this.model.prefixCache(shared);
+        for (let s = 0; s < candidates.length; s += batchSize) {
+          tidy(() => {
+            const chunk = candidates.slice(s, s + batchSize);
+            const suffix = buildBatch(chunk.map((c) => ({ segments: [{ kind: 'media', role: 'candidate', media: c }], answer: [] })), this.config);
+            const parts = suffix.segments.map((g) => ({ x: this.model.embedSegment(g), length: g.length }));
+            const { hidden } = this.model.forwardWithPrefix(prefix.cache, prefix.length, parts);
+            const h = hidden.select(1, hidden.shape[1]! - 1);
+            out.push(...(this.paradigm === 'bt' ? this.model.scalarReward(h).toList().map((v) => ({ reward: 1 / (1 + Math.exp(-v)), pYesVocab: 1 / (1 + Math.exp(-v)), logitYes: v, logitNo: 0 })) : this.fromLogits(this.model.logits(h))));
+          });
+        }
+      }),
+    );
+    return out;
+  }
+}

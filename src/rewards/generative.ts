@@ -1,0 +1,71 @@
+/**
+ * Local reward models over the tiny VLM: generative pairwise (P(yes) that the candidate beats
+ * the reference), generative pointwise (P(yes) that the candidate is good), and the
+ * Bradley-Terry scalar head, all loaded from one checkpoint folder whose config names the
+ * paradigm and the context it was trained with.
+ */
+import { basename } from 'node:path';
+import { CheckpointError, InputError } from '../errors.js';
+import { loadWeights, readCheckpointConfig } from '../nn/index.js';
+import { vlmConfigFromJson } from '../models/vlm/config.js';
+import { TinyVlm } from '../models/vlm/model.js';
+import { DEFAULT_CONTEXT, type ContextOptions, type VlmQuestion } from '../models/vlm/prompting.js';
+import { VlmScorer, type Paradigm } from '../models/vlm/scorer.js';
+import type { RewardModel, RewardQuery, RewardResult } from './types.js';
+
+const PARADIGMS: readonly Paradigm[] = ['pairwise', 'pointwise', 'bt'];
+
+/** Reads a VLM checkpoint: model, paradigm and context. */
+export function loadVlmCheckpoint(dir: string): { model: TinyVlm; paradigm: Paradigm; context: ContextOptions } {
+  const raw = readCheckpointConfig(dir);
+  if (raw.kind !== 'rd-vlm') throw new CheckpointError(`${dir}: config kind is '${String(raw.kind)}', expected 'rd-vlm' (a rewarddance VLM checkpoint)`);
+  const paradigm = (raw.paradigm ?? 'pairwise') as Paradigm;
+  if (!PARADIGMS.includes(paradigm)) throw new CheckpointError(`${dir}: unknown paradigm '${String(raw.paradigm)}'`);
+  const context = { ...DEFAULT_CONTEXT, ...((raw.context as Partial<ContextOptions> | undefined) ?? {}) };
+  const model = new TinyVlm(vlmConfigFromJson(raw));
+  loadWeights(dir, model);
+  model.eval();
+  return { model, paradigm, context };
+}
+
+/** A local VLM (or its BT head) behind the reward protocol. */
+export class LocalVlmRewardModel implements RewardModel {
+  readonly mode: 'pairwise' | 'pointwise';
+  readonly scorer: VlmScorer;
+
+  constructor(readonly id: string, model: TinyVlm, paradigm: Paradigm, context: ContextOptions) {
+    this.scorer = new VlmScorer(model, paradigm, context);
+    this.mode = paradigm === 'pairwise' ? 'pairwise' : 'pointwise';
+  }
+
+  /** Loads a checkpoint folder; the model id is the folder's name. */
+  static load(dir: string): LocalVlmRewardModel {
+    const { model, paradigm, context } = loadVlmCheckpoint(dir);
+    return new LocalVlmRewardModel(basename(dir.replace(/\/+$/, '')), model, paradigm, context);
+  }
+
+  private question(q: RewardQuery, i: number): VlmQuestion {
+    if (this.mode === 'pairwise' && !q.reference) throw new InputError(`query ${i}: this pairwise model needs a reference image (pass --reference, or use a pointwise model)`);
+    return {
+      task: q.task,
+      prompt: q.prompt,
+      criteria: q.criteria ?? 'alignment',
+      candidate: q.candidate,
+      reference: this.mode === 'pairwise' ? q.reference : undefined,
+      condition: q.condition,
+      examples: q.examples,
+    };
+  }
+
+  async score(queries: readonly RewardQuery[]): Promise<RewardResult[]> {
+    await Promise.resolve();
+    const t0 = performance.now();
+    const scores = this.scorer.score(queries.map((q, i) => this.question(q, i)));
+    const ms = (performance.now() - t0) / Math.max(1, queries.length);
+    return scores.map((s) => ({ ...s, ms }));
+  }
+
+  close(): void {
+    this.scorer.model.dispose();
+  }
+}

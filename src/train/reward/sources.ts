@@ -1,0 +1,72 @@
+/**
+ * Where reward-model training and evaluation pairs come from: the world (generated in memory,
+ * seeded) or a pair manifest on disk (`manifest.jsonl` from `world pairs` or `data import`).
+ */
+import { imageMedia, readImage, stripToFrames, videoMedia, type Media } from '../../data/image.js';
+import { readManifest, resolveMedia, type Criterion, type Split } from '../../data/manifest.js';
+import { ConfigError, InputError } from '../../errors.js';
+import type { ContextOptions } from '../../models/vlm/prompting.js';
+import { makePairs } from '../../world/pairs.js';
+import type { TrainPair } from './data.js';
+
+/** World pairs for a split (t2i; video tasks come from manifests written by `world pairs`). */
+export function worldPairs(opts: { task: string; criteria: readonly Criterion[]; split: Split; n: number; seed: number }): TrainPair[] {
+  if (opts.task !== 't2i') throw new InputError(`in-memory world pairs are t2i; for ${opts.task} write pairs with \`rewarddance world pairs --task ${opts.task}\` and pass --data DIR`);
+  return makePairs({ task: 't2i', criteria: opts.criteria, split: opts.split, n: opts.n, seed: opts.seed });
+}
+
+async function loadMedia(dir: string, path: string, frames: number | undefined): Promise<Media> {
+  const img = await readImage(resolveMedia(dir, path));
+  if (frames && frames > 1) return videoMedia(stripToFrames(img, frames, path));
+  return imageMedia(img);
+}
+
+/** Pairs from a manifest folder, optionally only one split. */
+export async function manifestPairs(dir: string, split?: Split): Promise<TrainPair[]> {
+  const { dir: base, pairs } = readManifest(dir);
+  const out: TrainPair[] = [];
+  for (const p of pairs) {
+    if (split && p.split && p.split !== split) continue;
+    if (p.tie) continue;
+    const condition = p.condition ? (await readImage(resolveMedia(base, p.condition))) : undefined;
+    out.push({
+      task: p.task,
+      prompt: p.prompt,
+      criteria: p.criteria,
+      chosen: await loadMedia(base, p.chosen, p.frames),
+      rejected: await loadMedia(base, p.rejected, p.frames),
+      condition,
+      rationale: p.rationale,
+      tag: p.tag,
+    });
+  }
+  if (out.length === 0) throw new InputError(`${dir}: no usable pairs${split ? ` in split '${split}'` : ''}`);
+  return out;
+}
+
+/**
+ * Parses `--context` ("none", or a comma list of instruction, reference, examples:K,
+ * cot:decision-first|reason-first). The reference follows the paradigm (pairwise only).
+ * @example parseContext('instruction,examples:2', 'pairwise') // { instruction: true, reference: true, examples: 2, cot: 'off' }
+ */
+export function parseContext(spec: string | undefined, paradigm: string): ContextOptions {
+  const ctx = { instruction: false, reference: paradigm === 'pairwise', examples: 0, cot: 'off' as ContextOptions['cot'] };
+  const s = spec ?? 'instruction';
+  if (s === 'none') return ctx;
+  for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [key, value] = part.split(':');
+    if (key === 'instruction') ctx.instruction = true;
+    else if (key === 'reference') {
+      if (paradigm !== 'pairwise') throw new ConfigError(`--context reference needs --paradigm pairwise (got ${paradigm})`);
+    } else if (key === 'examples') {
+      const k = Number(value);
+      if (!Number.isInteger(k) || k < 0 || k > 4) throw new ConfigError(`--context examples:K needs K in 0..4, got '${value}'`);
+      ctx.examples = k;
+    } else if (key === 'cot') {
+      if (value !== 'decision-first' && value !== 'reason-first' && value !== 'off') throw new ConfigError(`--context cot must be cot:decision-first, cot:reason-first or cot:off, got '${part}'`);
+      if (value !== 'off' && paradigm !== 'pairwise') throw new ConfigError('chain-of-thought rationales need --paradigm pairwise');
+      ctx.cot = value;
+    } else throw new ConfigError(`unknown --context element '${part}' (known: none, instruction, reference, examples:K, cot:decision-first, cot:reason-first)`);
+  }
+  return ctx;
+}

@@ -1,0 +1,90 @@
+/**
+ * Reward training: overfitting 16 pairs, exact resume, the pointwise and Bradley-Terry
+ * objectives, the pretraining set, evaluation bookkeeping and option parsing.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { SPECIAL_TOKENS, Tokenizer } from '../../data/tokenizer.js';
+import { vlmConfig } from '../../models/vlm/config.js';
+import { DEFAULT_CONTEXT } from '../../models/vlm/prompting.js';
+import { makePairs } from '../../world/pairs.js';
+import { pairItems } from './data.js';
+import { expectedCalibrationError, pYesNormalised } from './losses.js';
+import { defaultVocabulary, pretrainItems } from './pretrain-data.js';
+import { parseContext } from './sources.js';
+import { batchIndices, DEFAULT_RM_TRAIN_CONFIG, trainRewardModel, type RmMetrics } from './trainer.js';
+
+const VOCAB = [...SPECIAL_TOKENS, ...defaultVocabulary()];
+const tok = new Tokenizer(defaultVocabulary());
+// patch 8 keeps sequences short (16 tokens an image) so these tests stay fast
+const TINY = vlmConfig({ dim: 32, layers: 2, heads: 2, stemChannels: 8, patch: 8, vocab: VOCAB });
+const pairs16 = makePairs({ task: 't2i', criteria: 'alignment', split: 'train', n: 16, seed: 5 });
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'rd-rm-'));
+
+describe('reward training', () => {
+  test('a generative pairwise model overfits 16 pairs to 100% (both orders)', () => {
+    const items = pairItems(pairs16, 'pairwise', DEFAULT_CONTEXT, tok, 0);
+    const r = trainRewardModel({
+      out: tmp(),
+      config: { ...DEFAULT_RM_TRAIN_CONFIG, steps: 200, batchSize: 32, lr: 5e-3, warmupSteps: 10, evalEvery: 0 },
+      model: { config: TINY },
+      items,
+      evalSets: { train: pairs16 },
+    });
+    expect(r.metrics[0]!.loss).toBeGreaterThan(0.5);
+    expect(r.evaluation.train!.accuracy).toBe(1);
+    expect(r.evaluation.train!.positionConsistency).toBe(1);
+  }, 120_000);
+
+  test('resume after a kill continues the same loss curve as an uninterrupted run', () => {
+    const items = pairItems(pairs16, 'pairwise', DEFAULT_CONTEXT, tok, 0);
+    const cfg = { ...DEFAULT_RM_TRAIN_CONFIG, steps: 6, batchSize: 8, evalEvery: 3, warmupSteps: 2 };
+    const whole = trainRewardModel({ out: tmp(), config: cfg, model: { config: TINY }, items }).metrics.map((m) => m.loss);
+    const out = tmp();
+    trainRewardModel({ out, config: cfg, model: { config: TINY }, items, stopAfter: 3 });
+    const resumed = trainRewardModel({ out, config: cfg, model: { config: TINY }, items, resume: true });
+    const losses = resumed.metrics.map((m) => m.loss);
+    expect(losses.length).toBe(6);
+    losses.forEach((l, i) => expect(Math.abs(l - whole[i]!)).toBeLessThan(1e-5));
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RmMetrics);
+    expect(lines.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
+  }, 120_000);
+
+  test('pointwise (BT on P(yes) logits + CE) and the scalar BT head both learn', () => {
+    for (const paradigm of ['pointwise', 'bt'] as const) {
+      const ctx = { ...DEFAULT_CONTEXT, reference: false };
+      const items = pairItems(pairs16, paradigm, ctx, tok, 0);
+      const r = trainRewardModel({ out: tmp(), config: { ...DEFAULT_RM_TRAIN_CONFIG, paradigm, context: ctx, steps: 80, batchSize: 16, lr: 3e-3, warmupSteps: 5, evalEvery: 0 }, model: { config: TINY }, items, evalSets: { train: pairs16 } });
+      expect(r.metrics.at(-1)!.loss).toBeLessThan(r.metrics[0]!.loss * 0.5);
+      expect(r.evaluation.train!.accuracy).toBeGreaterThanOrEqual(0.9);
+    }
+  }, 120_000);
+});
+
+describe('data and options', () => {
+  test('the pretraining set holds captions and questions in vocabulary', () => {
+    const items = pretrainItems(40, 1, tok);
+    expect(items.length).toBe(40);
+    const answers = items.map((i) => (i.kind === 'single' ? tok.decode(i.spec.answer) : ''));
+    expect(answers.some((a) => a.startsWith('a photo of'))).toBe(true);
+    expect(answers.some((a) => /^(yes|no|red|orange|yellow|green|blue|purple|pink|brown|black|white|one|two|three|four|zero)\b/.test(a))).toBe(true);
+  });
+  test('batches are a pure function of (seed, step) and cover each epoch once', () => {
+    expect(batchIndices(10, 4, 3, 5)).toEqual(batchIndices(10, 4, 3, 5));
+    const epoch = [0, 1, 2, 3, 4].flatMap((s) => batchIndices(10, 2, 1, s));
+    expect([...epoch].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+  test('--context parsing and its errors', () => {
+    expect(parseContext('instruction,examples:2,cot:decision-first', 'pairwise')).toEqual({ instruction: true, reference: true, examples: 2, cot: 'decision-first' });
+    expect(parseContext('none', 'pointwise')).toEqual({ instruction: false, reference: false, examples: 0, cot: 'off' });
+    expect(() => parseContext('instruction,colour', 'pairwise')).toThrow(/unknown --context element 'colour'/);
+    expect(() => parseContext('cot:decision-first', 'bt')).toThrow(/pairwise/);
+  });
+  test('P(yes) normalisation and calibration error', () => {
+    expect(pYesNormalised(2, 0)).toBeCloseTo(0.8808, 4);
+    expect(expectedCalibrationError([0.9, 0.9, 0.1, 0.1], [true, true, false, false])).toBeCloseTo(0.1, 10);
+    expect(expectedCalibrationError([0.95, 0.95], [false, false])).toBeCloseTo(0.95, 10);
+  });
+});
