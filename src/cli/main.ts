@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { register as data } from './commands/data.js';
 import { register as gen } from './commands/gen.js';
 import { register as report } from './commands/report.js';
+import { register as rm } from './commands/rm.js';
 import { register as score } from './commands/score.js';
 import { register as select } from './commands/select.js';
 import { register as selfcheck } from './commands/selfcheck.js';
@@ -25,6 +26,7 @@ program
 data(program);
 gen(program);
 report(program);
+rm(program);
 score(program);
 select(program);
 selfcheck(program);
