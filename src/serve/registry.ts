@@ -97,7 +97,7 @@ export class ModelRegistry {
   /** The chat side of model `id`, or a 400 naming what it lacks. */
   chatOf(id: string | undefined): HostedModel & { chat: ChatModel; chatBatcher: DynamicBatcher<ChatRequest, ChatCompletion> } {
     const h = this.get(id);
-    if (!h.chat || !h.chatBatcher) throw new ModelCapabilityError(h.id, 'chat completions (it has no generative head to sample tokens from)');
+    if (!h.chat || !h.chatBatcher) throw new ModelCapabilityError(h.id, 'chat completions (its implementation has no ChatModel.complete; see src/serve/chat-model.ts)');
     return h as HostedModel & { chat: ChatModel; chatBatcher: DynamicBatcher<ChatRequest, ChatCompletion> };
   }
 
