@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { register as data } from './commands/data.js';
+import { register as evalCmd } from './commands/eval.js';
 import { register as gen } from './commands/gen.js';
 import { register as report } from './commands/report.js';
 import { register as rm } from './commands/rm.js';
@@ -24,6 +25,7 @@ program
 
 // One line per command module (keep alphabetical).
 data(program);
+evalCmd(program);
 gen(program);
 report(program);
 rm(program);
