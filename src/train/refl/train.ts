@@ -1,0 +1,91 @@
+/**
+ * ReFL (Xu et al. 2023, ImageReward) as the RewardDance paper uses it: sample with the ODE
+ * (no gradients) to a random late step, take one step with gradients that predicts the clean
+ * image x0 = x_t - t v, and back-propagate the reward model's P(yes) through it into the
+ * generator. A pretraining-loss mix on world samples anchors the model (DESIGN.md 7: without
+ * an anchor and with a high learning rate the model collapsed in ~50 steps).
+ */
+import { ConfigError } from '../../errors.js';
+import { guidedText, guidedVelocity, flowMatchingLoss, imagesToTensor, timeGrid, type FlowUNet } from '../../models/generator/index.js';
+import { AdamW, clipGradNorm, manualSeed, noGrad, randn, tidy, type Tensor } from '../../tensor/index.js';
+import { Rng } from '../../util/rng.js';
+import { worldBatch } from '../generator/train.js';
+import type { DifferentiableReward } from './types.js';
+
+export interface ReflConfig {
+  readonly sampleSteps: number;
+  /** The gradient step is taken at a step index drawn from [stopMin, sampleSteps - 1]. */
+  readonly stopMin: number;
+  readonly guidance: number;
+  readonly lr: number;
+  /** Weight of the flow-matching loss on world samples (the anchor). */
+  readonly anchor: number;
+  readonly anchorBatch: number;
+  readonly maxGradNorm: number;
+  readonly seed: number;
+}
+
+/** Defaults: a low learning rate and a real anchor, after DESIGN.md 7's collapse. */
+export const DEFAULT_REFL_CONFIG: ReflConfig = { sampleSteps: 16, stopMin: 10, guidance: 2, lr: 2e-5, anchor: 1, anchorBatch: 16, maxGradNorm: 1, seed: 1 };
+
+export function reflConfig(overrides: Record<string, unknown> = {}): ReflConfig {
+  for (const k of Object.keys(overrides)) {
+    if (!(k in DEFAULT_REFL_CONFIG)) throw new ConfigError(`refl: unknown option '${k}' (known: ${Object.keys(DEFAULT_REFL_CONFIG).join(', ')})`);
+  }
+  const c = { ...DEFAULT_REFL_CONFIG, ...overrides };
+  if (c.stopMin < 0 || c.stopMin >= c.sampleSteps) throw new ConfigError(`refl: stopMin must be in [0, ${c.sampleSteps - 1}], got ${c.stopMin}`);
+  return c;
+}
+
+/**
+ * The ODE to step `k` without gradients, then x0 = x_k - t_k v(x_k) with gradients, as (B, 3, S, S) in [0, 1].
+ */
+export function predictWithGrad(model: FlowUNet, prompts: readonly string[], k: number, cfg: Pick<ReflConfig, 'sampleSteps' | 'guidance'>): Tensor {
+  const s = model.config.imageSize;
+  const grid = timeGrid(cfg.sampleSteps);
+  const xk = noGrad(() =>
+    tidy(() => {
+      const text = guidedText(model, prompts, cfg.guidance);
+      let x = randn([prompts.length, 3, s, s]);
+      for (let i = 0; i < k; i++) x = x.add(guidedVelocity(model, x, grid[i]!, text, cfg.guidance).mul(grid[i + 1]! - grid[i]!));
+      return x;
+    }),
+  );
+  const v = guidedVelocity(model, xk, grid[k]!, guidedText(model, prompts, cfg.guidance), cfg.guidance);
+  return xk.sub(v.mul(grid[k]!)).add(1).mul(0.5).clamp(0, 1); // (B, 3, S, S)
+}
+
+export interface ReflStepResult {
+  readonly reward: number;
+  readonly anchorLoss: number;
+  readonly stopStep: number;
+}
+
+/**
+ * One ReFL update: -mean reward (+ anchor * flow-matching loss on world samples).
+ * @example const r = reflStep(model, opt, rm, prompts, 0, reflConfig());
+ */
+export function reflStep(model: FlowUNet, opt: AdamW, reward: DifferentiableReward, prompts: readonly string[], step: number, cfg: ReflConfig, references?: Tensor): ReflStepResult {
+  const rng = new Rng(cfg.seed * 1_000_003 + step);
+  const k = rng.int(cfg.stopMin, cfg.sampleSteps);
+  manualSeed(cfg.seed * 1_000_003 + step);
+  model.train();
+  const [r, a] = tidy(() => {
+    const x0 = predictWithGrad(model, prompts, k, cfg);
+    const rw = reward.rewardTensor(x0, prompts, references).mean();
+    let loss = rw.neg();
+    let anchor = 0;
+    if (cfg.anchor > 0) {
+      const wb = worldBatch(cfg.anchorBatch, cfg.seed + 17, step, model.config.imageSize);
+      const fm = flowMatchingLoss(model, imagesToTensor(wb.images), wb.prompts, rng);
+      anchor = fm.item();
+      loss = loss.add(fm.mul(cfg.anchor));
+    }
+    loss.backward();
+    return [rw.item(), anchor];
+  });
+  clipGradNorm(opt.params, cfg.maxGradNorm);
+  opt.step(cfg.lr);
+  opt.zeroGrad();
+  return { reward: r, anchorLoss: a, stopStep: k };
+}
