@@ -16,6 +16,7 @@ import { register as selfcheck } from './commands/selfcheck.js';
 import { register as oracle } from './commands/oracle.js';
 import { register as world } from './commands/world.js';
 import { register as serve } from './commands/serve.js';
+import { register as study } from './commands/study.js';
 
 const program = new Command();
 program
@@ -37,5 +38,6 @@ selfcheck(program);
 oracle(program);
 world(program);
 serve(program);
+study(program);
 
 await program.parseAsync(process.argv);

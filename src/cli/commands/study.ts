@@ -1,0 +1,72 @@
+/**
+ * `rewarddance study scaling`: the reward-model scaling study in miniature (sizes x paradigms
+ * x inits, context ablation, ID/OOD accuracy beside the floor, short ReFL per size, Best-of-N),
+ * writing study.json and the report. A thin shell over src/eval/study.ts.
+ */
+import type { Command } from 'commander';
+import { runScalingStudy, studyBudget, STUDY_BUDGETS, type StudyResult } from '../../eval/study.js';
+import { action, intOption, printJson, progress } from '../run.js';
+
+/** The shipped generator the study runs ReFL and Best-of-N with. */
+export const DEFAULT_STUDY_GENERATOR = 'models/rd-gen-t2i';
+
+export interface StudyScalingOpts {
+  out: string;
+  budget: string;
+  generator: string;
+  seed?: string;
+  threads?: string;
+  json?: boolean;
+}
+
+/** The command line as typed, for study.json. */
+function commandLine(argv: readonly string[]): string {
+  const args = argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  return ['rewarddance', ...args].join(' ');
+}
+
+/**
+ * Runs `study scaling`; exported for tests.
+ * @example await runStudyScaling({ out: 'out/study', budget: 'tiny', generator: 'runs/gen' }, 'rewarddance study scaling ...')
+ */
+export async function runStudyScaling(o: StudyScalingOpts, command = commandLine(process.argv)): Promise<StudyResult> {
+  const budget = studyBudget(o.budget);
+  let bar: ReturnType<typeof progress> | undefined;
+  try {
+    return await runScalingStudy({
+      out: o.out,
+      budget,
+      generator: o.generator,
+      command,
+      seed: intOption('seed', o.seed, 0),
+      ...(o.threads ? { threads: intOption('threads', o.threads, 1, 1) } : {}),
+      onProgress: (done, total, label) => {
+        bar ??= progress(`study scaling (${budget.name})`, total, { quiet: o.json });
+        bar.tick(1, { last: label.replace(/\s+/g, '-') });
+      },
+    });
+  } finally {
+    bar?.stop();
+  }
+}
+
+export function register(program: Command): void {
+  const study = program.command('study').description('reproduce the paper\'s findings in miniature');
+  study
+    .command('scaling')
+    .description('reward-model scaling study: presets x paradigms x inits, context ablation, ID/OOD accuracy vs the floor, short ReFL per size, Best-of-N; writes study.json and report.html')
+    .requiredOption('--out <dir>', 'folder for study.json, the report and (in .work/) the checkpoints')
+    .option('--budget <name>', `${Object.keys(STUDY_BUDGETS).join(' | ')} (small: under 15 minutes on 2 cores; full: hours)`, 'small')
+    .option('--generator <dir>', 'generator folder for ReFL and Best-of-N', DEFAULT_STUDY_GENERATOR)
+    .option('--seed <n>', 'seed', '0')
+    .option('--threads <n>', 'torch threads')
+    .option('--json', 'print {file, report, seconds} when done')
+    .action(
+      action(async (o: StudyScalingOpts) => {
+        const r = await runStudyScaling(o);
+        if (o.json) return printJson({ file: r.file, report: r.report?.html ?? null, markdown: r.report?.markdown ?? null, seconds: r.seconds });
+        process.stdout.write(`study (${o.budget}) finished in ${r.seconds.toFixed(0)} s: ${r.study.accuracy.length} reward models, ${r.study.rl.length} RL runs; ${r.file}\n`);
+        if (r.report) process.stdout.write(`report: ${r.report.html}\n`);
+      }),
+    );
+}

@@ -1,0 +1,129 @@
+/**
+ * Budgets of the scaling study: how many pairs, steps and samples each part gets. `tiny` is
+ * for tests (seconds), `small` fits in 15 minutes on a busy 2-core machine (numbers are then
+ * near chance for the large presets: it shows the pipeline, not the paper's effects), `full`
+ * is the real study (hours).
+ */
+import { ConfigError } from '../errors.js';
+import { VLM_PRESETS } from '../presets/vlm.js';
+
+export interface StudyBudget {
+  readonly name: string;
+  /** Reward-model presets, smallest first (the study wants at least 5 for `small` and `full`). */
+  readonly presets: readonly string[];
+  /** VLM patch side: 8 gives 16 tokens an image (about 3x faster than 4 at 64). */
+  readonly patch: number;
+  /** World training pairs (alignment) and test pairs per split (ID and OOD). */
+  readonly trainPairs: number;
+  readonly evalPairs: number;
+  /** Visual pretraining (captions and questions) per preset. */
+  readonly pretrainItems: number;
+  readonly pretrainSteps: number;
+  /** Reward fine-tuning steps and items per step. */
+  readonly rmSteps: number;
+  readonly batchSize: number;
+  /** Peak learning rate (DESIGN.md 7: 1e-3; 3e-4 lost the pretraining benefit). */
+  readonly lr: number;
+  /** Preset of the context ablation, and the in-context examples of '+examples'. */
+  readonly ablationPreset: string;
+  readonly ablationExamples: number;
+  /** ReFL per preset: steps, prompts per step, sampler steps. */
+  readonly rlSteps: number;
+  readonly rlBatch: number;
+  readonly rlPromptPool: number;
+  readonly sampleSteps: number;
+  readonly rlLr: number;
+  /** Share of the last ReFL steps whose batch reward std is averaged ('late RL'). */
+  readonly lateFraction: number;
+  /** Held-out prompts for the oracle before/after RL (DESIGN.md 7: >= 256 for +-0.03). */
+  readonly oracleSamples: number;
+  /** Best-of-N: prompts, and the Ns (candidates are the first N of max(N) samples). */
+  readonly bonPrompts: number;
+  readonly bonN: readonly number[];
+}
+
+const ALL_PRESETS = Object.keys(VLM_PRESETS);
+
+export const STUDY_BUDGETS: Readonly<Record<string, StudyBudget>> = {
+  tiny: {
+    name: 'tiny',
+    presets: ['rd-xs', 'rd-s'],
+    patch: 8,
+    trainPairs: 16,
+    evalPairs: 8,
+    pretrainItems: 32,
+    pretrainSteps: 2,
+    rmSteps: 2,
+    batchSize: 8,
+    lr: 1e-3,
+    ablationPreset: 'rd-xs',
+    ablationExamples: 1,
+    rlSteps: 2,
+    rlBatch: 2,
+    rlPromptPool: 4,
+    sampleSteps: 2,
+    rlLr: 2e-5,
+    lateFraction: 0.5,
+    oracleSamples: 6,
+    bonPrompts: 2,
+    bonN: [1, 2],
+  },
+  // measured on 2 busy cores (load ~12), patch 8, batch 16: rd-xs 0.11 s a step, rd-s 0.23,
+  // rd-m 0.48, rd-l 1.2, rd-xl 3.7; 7 trainings per preset at ~15 steps fit in ~8 minutes
+  small: {
+    name: 'small',
+    presets: ALL_PRESETS,
+    patch: 8,
+    trainPairs: 256,
+    evalPairs: 64,
+    pretrainItems: 512,
+    pretrainSteps: 16,
+    rmSteps: 12,
+    batchSize: 16,
+    lr: 1e-3,
+    ablationPreset: 'rd-s',
+    ablationExamples: 1,
+    rlSteps: 4,
+    rlBatch: 4,
+    rlPromptPool: 16,
+    sampleSteps: 8,
+    rlLr: 2e-5,
+    lateFraction: 0.5,
+    oracleSamples: 48,
+    bonPrompts: 12,
+    bonN: [1, 2, 4],
+  },
+  full: {
+    name: 'full',
+    presets: ALL_PRESETS,
+    patch: 4,
+    trainPairs: 20000,
+    evalPairs: 500,
+    pretrainItems: 20000,
+    pretrainSteps: 2000,
+    rmSteps: 2000,
+    batchSize: 32,
+    lr: 1e-3,
+    ablationPreset: 'rd-m',
+    ablationExamples: 2,
+    rlSteps: 50,
+    rlBatch: 8,
+    rlPromptPool: 256,
+    sampleSteps: 16,
+    rlLr: 2e-5,
+    lateFraction: 0.3,
+    oracleSamples: 256,
+    bonPrompts: 128,
+    bonN: [1, 2, 4, 8],
+  },
+};
+
+/**
+ * A budget by name; unknown names are ConfigErrors listing the known ones.
+ * @example studyBudget('small').presets.length // 5
+ */
+export function studyBudget(name: string): StudyBudget {
+  const b = STUDY_BUDGETS[name];
+  if (!b) throw new ConfigError(`unknown study budget '${name}' (known: ${Object.keys(STUDY_BUDGETS).join(', ')})`);
+  return b;
+}

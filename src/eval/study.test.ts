@@ -1,0 +1,46 @@
+/**
+ * The scaling study at the `tiny` budget on a tiny generator: every part runs, study.json
+ * validates against the report schema, and the report is written.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FlowUNet, generatorConfig, saveGenerator } from '../models/generator/index.js';
+import { manualSeed } from '../tensor/index.js';
+import { runStudyScaling } from '../cli/commands/study.js';
+import { parseStudy } from './report/index.js';
+import { studyBudget } from './study.js';
+
+describe('scaling study', () => {
+  it('runs the tiny budget end to end and writes a valid study.json and report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rd-study-'));
+    const gen = join(dir, 'gen');
+    manualSeed(0);
+    const g = new FlowUNet(generatorConfig('tiny'));
+    saveGenerator(gen, g);
+    g.dispose();
+    const out = join(dir, 'study');
+    const t0 = Date.now();
+    const r = await runStudyScaling({ out, budget: 'tiny', generator: gen, json: true }, 'rewarddance study scaling --budget tiny');
+    const seconds = (Date.now() - t0) / 1000;
+    const study = parseStudy(JSON.parse(readFileSync(r.file, 'utf8')), r.file);
+    expect(study.budget).toBe('tiny');
+    expect(study.command).toBe('rewarddance study scaling --budget tiny');
+    const b = studyBudget('tiny');
+    // presets x paradigms x inits, plus the five-step context ladder
+    expect(study.accuracy.length).toBe(b.presets.length * 6 + 5);
+    expect(study.accuracy.filter((a) => a.context !== 'main').map((a) => a.context)).toEqual(['none', '+instruction', '+reference', '+examples', '+cot']);
+    expect(new Set(study.accuracy.map((a) => a.paradigm))).toEqual(new Set(['pairwise', 'pointwise', 'bt']));
+    expect(study.rl.map((x) => x.preset)).toEqual(b.presets);
+    for (const x of study.rl) expect(x.lateRewardStd).toBeGreaterThanOrEqual(0);
+    expect(study.bestOfN.length).toBe(3 * b.bonN.length);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    expect(seconds).toBeLessThan(60);
+  }, 120_000);
+
+  it('names the missing generator and unknown budgets', async () => {
+    await expect(runStudyScaling({ out: join(tmpdir(), 'rd-none'), budget: 'tiny', generator: '/nonexistent/gen' }, 'x')).rejects.toThrow(/generator folder '\/nonexistent\/gen' not found/);
+    await expect(runStudyScaling({ out: join(tmpdir(), 'rd-none'), budget: 'huge', generator: 'x' }, 'x')).rejects.toThrow(/unknown study budget 'huge'.*tiny, small, full/);
+  });
+});
