@@ -15,6 +15,8 @@ import { blankImage, imageMedia } from '../data/image.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import type { Tensor } from '../tensor/index.js';
 import { VlmScorer, type Paradigm } from '../models/vlm/scorer.js';
+import type { ChatCompletion, ChatRequest } from '../serve/chat-model.js';
+import { LocalVlmChatModel } from './chat-adapter.js';
 import type { RewardModel, RewardQuery, RewardResult } from './types.js';
 
 const PARADIGMS: readonly Paradigm[] = ['pairwise', 'pointwise', 'bt'];
@@ -68,6 +70,14 @@ export class LocalVlmRewardModel implements RewardModel {
     const ms = (performance.now() - t0) / Math.max(1, queries.length);
     return scores.map((s) => ({ ...s, ms }));
   }
+
+  /** OpenAI-style chat completion over the RewardDance prompt (see chat-adapter.ts); lets the server expose this model on /v1/chat/completions. */
+  complete(requests: readonly ChatRequest[]): Promise<ChatCompletion[]> {
+    this.chat ??= new LocalVlmChatModel(this);
+    return this.chat.complete(requests);
+  }
+
+  private chat: LocalVlmChatModel | undefined;
 
   close(): void {
     this.scorer.model.dispose();

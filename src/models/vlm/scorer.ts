@@ -14,6 +14,13 @@ import { buildBatch, groupByLayout, type SequenceSpec } from './sequence.js';
 /** How a checkpoint turns hidden states into a reward. */
 export type Paradigm = 'pairwise' | 'pointwise' | 'bt';
 
+/** One generated token with its log-probability and the most probable alternatives. */
+export interface GeneratedStep {
+  readonly id: number;
+  readonly logprob: number;
+  readonly top: readonly { id: number; logprob: number }[];
+}
+
 export interface VlmScore {
   readonly reward: number;
   readonly pYesVocab: number;
@@ -108,6 +115,38 @@ export class VlmScorer {
     }
     const s = this.fromLogits(logits)[0]!;
     return { ...s, rationale: this.tok.decode(generated.slice(0, -1)) };
+  }
+
+  /**
+   * Greedy generation after <ans> with log-probabilities: each step's chosen token and the
+   * `topK` most probable alternatives (for OpenAI-style `logprobs`/`top_logprobs`).
+   */
+  generate(question: VlmQuestion, maxTokens: number, topK: number): { tokens: GeneratedStep[]; finishReason: 'stop' | 'length'; promptTokens: number } {
+    this.model.eval();
+    return noGrad(() =>
+      tidy(() => {
+        const batch = buildBatch([{ segments: questionSegments(question, this.context, this.tok), answer: [] }], this.config);
+        const prefix = this.model.prefixCache(batch.segments);
+        let cache = prefix.cache;
+        let pos = prefix.length;
+        let logits = this.model.logits(prefix.last); // (1, V)
+        const tokens: GeneratedStep[] = [];
+        for (let step = 0; step < maxTokens; step++) {
+          const lp = logits.logSoftmax(-1).select(0, 0);
+          const [vals, idx] = lp.topk(Math.max(1, Math.min(topK, this.tok.size)), 0);
+          const top = idx.toList().map((id, i) => ({ id, logprob: vals.toList()[i]! }));
+          const next = top[0]!.id;
+          tokens.push({ id: next, logprob: top[0]!.logprob, top: top.slice(0, topK) });
+          if (next === EOS_ID || (this.context.cot === 'off' && (next === this.yesId || next === this.noId))) return { tokens, finishReason: 'stop' as const, promptTokens: prefix.length };
+          const x = this.model.embedAnswer(tensor([next], [1, 1], 'int64'), step + 1);
+          const r = this.model.forwardWithPrefix(cache, pos, [{ x, length: 1 }]);
+          cache = r.cache;
+          pos += 1;
+          logits = this.model.logits(r.hidden.select(1, 0));
+        }
+        return { tokens, finishReason: 'length' as const, promptTokens: prefix.length };
+      }),
+    );
   }
 
   /**
