@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { register as data } from './commands/data.js';
+import { register as demo } from './commands/demo.js';
 import { register as evalCmd } from './commands/eval.js';
 import { register as gen } from './commands/gen.js';
 import { register as report } from './commands/report.js';
@@ -27,6 +28,7 @@ program
 
 // One line per command module (keep alphabetical).
 data(program);
+demo(program);
 evalCmd(program);
 gen(program);
 report(program);
