@@ -205,7 +205,7 @@ export async function trainGrpo(run: GrpoRun): Promise<GrpoStepMetrics | null> {
       rewardStd: spread.std,
       groupStd: spread.groupStd,
       flatGroups: spread.flatGroups,
-      oracleTrain: oracleRewards.reduce((a, b) => a + b, 0) / oracleRewards.length,
+      oracleTrain: oracleRewards.filter((r) => r > 0.5).length / oracleRewards.length,
       diversity: oracleDiversity(images.map(signature), cfg.groupSize),
       kl,
       clipFrac,
