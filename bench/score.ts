@@ -5,8 +5,10 @@
  * fixed vLLM-shaped body. The server runs in a child process so the client's CPU time can be
  * measured alone: remoteClientOverheadMs = client CPU milliseconds per query (building the
  * RewardDance prompt, PNG data URLs, JSON, HTTP, reading logprobs). A plain `fetch` loop
- * over the same bodies is the floor for HTTP alone. The shared-prefix half (local VLM, KV
- * cache) is not built yet: sharedPrefixSpeedup and maxAbsDiff print as null.
+ * over the same bodies is the floor for HTTP alone. Shared-prefix half: 16 candidates against
+ * one reference with the rd-m tiny VLM, scored with the prefix (instruction, prompt, reference)
+ * run once and its keys/values reused, against 16 independent forwards (one by one, and also
+ * batched); sharedPrefixSpeedup = one-by-one time / shared time, maxAbsDiff over P(yes).
  */
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -16,6 +18,58 @@ import { blankImage, imageMedia } from '../src/data/image.js';
 import { createRemoteRewardModel } from '../src/rewards/remote.js';
 import { vllmChatCompletion } from '../src/rewards/replay-server.js';
 import type { RewardQuery } from '../src/rewards/types.js';
+import { SPECIAL_TOKENS } from '../src/data/tokenizer.js';
+import { vlmConfig } from '../src/models/vlm/config.js';
+import { TinyVlm } from '../src/models/vlm/model.js';
+import { DEFAULT_CONTEXT, type VlmQuestion } from '../src/models/vlm/prompting.js';
+import { VlmScorer } from '../src/models/vlm/scorer.js';
+import { VLM_PRESETS } from '../src/presets/vlm.js';
+import { manualSeed, setNumThreads } from '../src/tensor/index.js';
+import { defaultVocabulary } from '../src/train/reward/pretrain-data.js';
+import { Rng } from '../src/util/rng.js';
+
+/** Candidates scored against one reference in the shared-prefix benchmark (the issue's 16). */
+const SHARED_CANDIDATES = 16;
+const SHARED_REPEATS = 7;
+
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Times shared-prefix scoring against independent forwards on the rd-m VLM (random weights: timing and equality do not depend on training). */
+function sharedPrefixBench(): { sharedPrefixSpeedup: number; speedupVsBatched: number; maxAbsDiff: number; sharedMs: number; oneByOneMs: number; batchedMs: number } {
+  setNumThreads(1);
+  manualSeed(0);
+  const model = new TinyVlm(vlmConfig({ ...VLM_PRESETS['rd-m'], vocab: [...SPECIAL_TOKENS, ...defaultVocabulary()] }));
+  const scorer = new VlmScorer(model, 'pairwise', DEFAULT_CONTEXT);
+  const rng = new Rng(1);
+  const img = (): ReturnType<typeof blankImage> => {
+    const b = blankImage(32, 32, [rng.int(0, 256), rng.int(0, 256), rng.int(0, 256)]);
+    for (let i = 0; i < b.data.length; i += 5) b.data[i] = rng.int(0, 256);
+    return b;
+  };
+  const reference = imageMedia(img());
+  const qs: VlmQuestion[] = Array.from({ length: SHARED_CANDIDATES }, () => ({ task: 't2i', prompt: 'a photo of two red stars left of a blue ring', criteria: 'alignment', reference, candidate: imageMedia(img()) }));
+  const time = (f: () => unknown): number => {
+    f();
+    const ts: number[] = [];
+    for (let i = 0; i < SHARED_REPEATS; i++) {
+      const t0 = performance.now();
+      f();
+      ts.push(performance.now() - t0);
+    }
+    return medianOf(ts);
+  };
+  const independent = scorer.score(qs);
+  const shared = scorer.scoreShared(qs[0]!, qs.map((q) => q.candidate));
+  const maxAbsDiff = Math.max(...shared.map((s, i) => Math.abs(s.reward - independent[i]!.reward)));
+  const sharedMs = time(() => scorer.scoreShared(qs[0]!, qs.map((q) => q.candidate)));
+  const oneByOneMs = time(() => qs.map((q) => scorer.score([q])));
+  const batchedMs = time(() => scorer.score(qs));
+  model.dispose();
+  return { sharedPrefixSpeedup: oneByOneMs / sharedMs, speedupVsBatched: batchedMs / sharedMs, maxAbsDiff, sharedMs, oneByOneMs, batchedMs };
+}
 
 /** Queries per measured run: enough that per-query figures settle to ~1%. */
 const DEFAULT_QUERIES = 4096;
@@ -137,9 +191,11 @@ async function main(): Promise<void> {
     });
     const rawServer = await ask<ServerStats>(child, 'stats');
 
+    const sp = sharedPrefixBench();
     const out = {
-      sharedPrefixSpeedup: null,
-      maxAbsDiff: null,
+      sharedPrefixSpeedup: round(sp.sharedPrefixSpeedup),
+      maxAbsDiff: sp.maxAbsDiff,
+      shared: { candidates: SHARED_CANDIDATES, sharedMs: round(sp.sharedMs), oneByOneMs: round(sp.oneByOneMs), batchedMs: round(sp.batchedMs), speedupVsBatched: round(sp.speedupVsBatched) },
       remoteClientOverheadMs: round(client.cpuMs / n),
       remote: {
         queries: n,
@@ -157,7 +213,7 @@ async function main(): Promise<void> {
       },
       notes: [
         'remoteClientOverheadMs = client process CPU ms per query (prompt, PNG data URLs, JSON, HTTP, logprob parsing) with the loopback server in a child process',
-        'sharedPrefixSpeedup and maxAbsDiff come with the local VLM shared-prefix scoring (not built yet): null',
+        'sharedPrefixSpeedup = 16 one-by-one forwards / one shared-prefix pass (rd-m VLM, 1 torch thread); shared.speedupVsBatched compares with one batched forward of all 16',
       ],
     };
     if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
@@ -168,7 +224,7 @@ async function main(): Promise<void> {
           `  client CPU ${r.clientCpuMsPerQuery} ms/query (target < ${TARGET_OVERHEAD_MS}: ${r.meetsTarget ? 'met' : 'MISSED'}), wall ${r.clientWallMsPerQuery} ms/query, ${r.queriesPerSecond} queries/s\n` +
           `  loopback server CPU ${r.serverCpuMsPerQuery} ms/query\n` +
           `  plain fetch of the same bodies: client CPU ${r.rawFetchCpuMsPerQuery} ms/query, ${r.rawFetchQueriesPerSecond} queries/s\n` +
-          `shared-prefix speed-up: not measured yet (local VLM pending)\n`,
+          `shared prefix, ${SHARED_CANDIDATES} candidates vs one reference (rd-m): ${out.shared.sharedMs} ms shared, ${out.shared.oneByOneMs} ms one by one (speed-up ${out.sharedPrefixSpeedup}x), ${out.shared.batchedMs} ms batched (${out.shared.speedupVsBatched}x); max |diff| ${out.maxAbsDiff.toExponential(2)}\n`,
       );
     }
   } finally {
