@@ -178,3 +178,12 @@ rewardModelContract({
   queries: contractQueriesAt32,
   batchTolerance: 1e-5,
 });
+rewardModelContract({
+  name: 'local Bradley-Terry head (regressive baseline)',
+  create: () => {
+    manualSeed(6);
+    return new LocalVlmRewardModel('tiny-bt', new TinyVlm(vlmConfig(TINY)), 'bt', { ...DEFAULT_CONTEXT, reference: false });
+  },
+  queries: contractQueriesAt32,
+  batchTolerance: 1e-5,
+});
