@@ -27,15 +27,11 @@ import { VLM_PRESETS } from '../src/presets/vlm.js';
 import { manualSeed, setNumThreads } from '../src/tensor/index.js';
 import { defaultVocabulary } from '../src/train/reward/pretrain-data.js';
 import { Rng } from '../src/util/rng.js';
+import { median } from './lib.js';
 
 /** Candidates scored against one reference in the shared-prefix benchmark (the 16). */
 const SHARED_CANDIDATES = 16;
 const SHARED_REPEATS = 7;
-
-function medianOf(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** Times shared-prefix scoring against independent forwards on the rd-m VLM (random weights: timing and equality do not depend on training). */
 function sharedPrefixBench(): { sharedPrefixSpeedup: number; speedupVsBatched: number; maxAbsDiff: number; sharedMs: number; oneByOneMs: number; batchedMs: number } {
@@ -59,7 +55,7 @@ function sharedPrefixBench(): { sharedPrefixSpeedup: number; speedupVsBatched: n
       f();
       ts.push(performance.now() - t0);
     }
-    return medianOf(ts);
+    return median(ts);
   };
   const independent = scorer.score(qs);
   const shared = scorer.scoreShared(qs[0]!, qs.map((q) => q.candidate));
