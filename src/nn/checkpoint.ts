@@ -78,7 +78,7 @@ export function loadWeights(dir: string, model: Module, opts: { strict?: boolean
       if (src.shape.join(',') !== p.tensor.shape.join(',')) {
         throw new CheckpointError(`${file}: '${p.name}' has shape [${src.shape.join(', ')}] but the model expects [${p.tensor.shape.join(', ')}] (checkpoint from a different config?)`);
       }
-      noGrad(() => copyInto(p.tensor, src));
+      noGrad(() => p.tensor.copyFrom(src));
     }
     if (missing.length > 0 && opts.strict !== false) {
       throw new CheckpointError(`${file}: missing ${missing.length} parameter(s), e.g. ${missing.slice(0, 3).join(', ')} (checkpoint from a different model?)`);
@@ -96,8 +96,4 @@ export function loadOptimizerState(dir: string): { step: number; tensors: Map<st
   if (!existsSync(file)) return null;
   const { tensors, metadata } = loadSafetensors(file);
   return { step: Number(metadata.step ?? 0), tensors };
-}
-
-function copyInto(dst: Tensor, src: Tensor): void {
-  dst.copyFrom(src);
 }

@@ -29,6 +29,17 @@ export interface VlmScore {
   readonly rationale?: string;
 }
 
+/**
+ * Scores of the Bradley-Terry head: the reward is sigmoid(s); with no vocabulary, pYesVocab is
+ * the same value and s stands in as the yes logit against a zero no logit.
+ */
+function btScores(values: readonly number[]): VlmScore[] {
+  return values.map((v) => {
+    const p = 1 / (1 + Math.exp(-v));
+    return { reward: p, pYesVocab: p, logitYes: v, logitNo: 0 };
+  });
+}
+
 /** Longest rationale decoded for reason-first CoT. */
 export const MAX_RATIONALE_TOKENS = 40;
 
@@ -73,7 +84,7 @@ export class VlmScorer {
             const h = this.model.ansHidden(batch); // (B, D)
             if (this.paradigm === 'bt') {
               const r = this.model.scalarReward(h).toList();
-              return r.map((v) => ({ reward: 1 / (1 + Math.exp(-v)), pYesVocab: 1 / (1 + Math.exp(-v)), logitYes: v, logitNo: 0 }));
+              return btScores(r);
             }
             if (this.context.cot === 'reason-first') return chunk.map((c) => this.reasonFirst(c));
             return this.fromLogits(this.model.logits(h));
@@ -172,7 +183,7 @@ export class VlmScorer {
             const parts = suffix.segments.map((g) => ({ x: this.model.embedSegment(g), length: g.length }));
             const { hidden } = this.model.forwardWithPrefix(prefix.cache, prefix.length, parts);
             const h = hidden.select(1, hidden.shape[1]! - 1);
-            out.push(...(this.paradigm === 'bt' ? this.model.scalarReward(h).toList().map((v) => ({ reward: 1 / (1 + Math.exp(-v)), pYesVocab: 1 / (1 + Math.exp(-v)), logitYes: v, logitNo: 0 })) : this.fromLogits(this.model.logits(h))));
+            out.push(...(this.paradigm === 'bt' ? btScores(this.model.scalarReward(h).toList()) : this.fromLogits(this.model.logits(h))));
           });
         }
       }),

@@ -2,9 +2,9 @@
  * Turning preference pairs into training and evaluation sequences for each paradigm, and the
  * visual pretraining set (captions and visual questions) that every paradigm starts from.
  */
-import type { Media } from '../../data/image.js';
+import type { Media, RgbImage } from '../../data/image.js';
 import type { Tokenizer } from '../../data/tokenizer.js';
-import { orientRationale, questionSegments, trainingSequence, type ContextOptions, type VlmQuestion } from '../../models/vlm/prompting.js';
+import { orientRationale, trainingSequence, type ContextOptions, type VlmQuestion } from '../../models/vlm/prompting.js';
 import type { SequenceSpec } from '../../models/vlm/sequence.js';
 import type { Paradigm } from '../../models/vlm/scorer.js';
 import { Rng } from '../../util/rng.js';
@@ -16,7 +16,7 @@ export interface TrainPair {
   readonly criteria: string;
   readonly chosen: Media;
   readonly rejected: Media;
-  readonly condition?: Media extends infer _ ? import('../../data/image.js').RgbImage : never;
+  readonly condition?: RgbImage;
   readonly rationale?: string;
   readonly tag?: string;
 }
@@ -66,6 +66,3 @@ export function evalQuestions(p: TrainPair, paradigm: Paradigm, ctx: ContextOpti
   if (paradigm === 'pairwise') return [question(p, p.chosen, p.rejected, examples), question(p, p.rejected, p.chosen, examples)];
   return [question(p, p.chosen, undefined, examples), question(p, p.rejected, undefined, examples)];
 }
-
-/** Prefix segments of a question, for callers that build their own sequences. */
-export { questionSegments };

@@ -5,7 +5,7 @@
  * gradient clipping, periodic evaluation, metrics.jsonl, atomic checkpoints, and exact resume:
  * the batch of step k is a pure function of (seed, k), so a resumed run repeats the same curve.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { Tokenizer } from '../../data/tokenizer.js';
@@ -136,7 +136,7 @@ function lossFor(model: TinyVlm, items: TrainItem[], cfg: RmTrainConfig, yesId: 
 }
 
 /**
- * Trains (or resumes) a reward model and writes `out/` (checkpoint, metrics.jsonl, eval.json).
+ * Trains (or resumes) a reward model and writes `out/` (checkpoint and metrics.jsonl).
  * @example await trainRewardModel({ out: 'runs/rm', config, model: { config: vlmConfig({...}) }, items });
  */
 export function trainRewardModel(job: RmTrainJob): { model: TinyVlm; metrics: RmMetrics[]; evaluation: Record<string, RmEvaluation> } {
@@ -194,6 +194,7 @@ export function trainRewardModel(job: RmTrainJob): { model: TinyVlm; metrics: Rm
   };
   model.train();
   let ran = 0;
+  let savedStep = startStep;
   for (let step = startStep; step < cfg.steps; step++) {
     if (job.stopAfter !== undefined && ran >= job.stopAfter) break;
     const t0 = performance.now();
@@ -217,12 +218,14 @@ export function trainRewardModel(job: RmTrainJob): { model: TinyVlm; metrics: Rm
     metrics.push(m);
     appendFileSync(metricsFile, JSON.stringify(m) + '\n');
     job.onStep?.(m);
-    if (m.eval || last) save(step + 1);
+    if (m.eval || last) {
+      save(step + 1);
+      savedStep = step + 1;
+    }
   }
-  if (ran > 0 && (metrics.at(-1)?.step ?? 0) % Math.max(1, cfg.evalEvery) !== 0) save(metrics.at(-1)!.step);
+  // a run stopped between evaluations (stopAfter) still leaves a resumable checkpoint
+  const lastStep = metrics.at(-1)?.step ?? startStep;
+  if (ran > 0 && lastStep !== savedStep) save(lastStep);
   opt.dispose();
-  if (Object.keys(evaluation).length === 0 && existsSync(join(job.out, 'eval.json'))) {
-    evaluation = JSON.parse(readFileSync(join(job.out, 'eval.json'), 'utf8')) as Record<string, RmEvaluation>;
-  }
   return { model, metrics, evaluation };
 }
