@@ -6,13 +6,14 @@
 
 namespace rd {
 
-Napi::FunctionReference* TensorWrap::ctor = nullptr;
-
 void TensorWrap::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function f = DefineClass(env, "NativeTensor", {});
-  ctor = new Napi::FunctionReference(Napi::Persistent(f));
+  // Freed with the environment (node-addon-api's default instance-data finalizer deletes it).
+  env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(f)));
   exports.Set("NativeTensor", f);
 }
+
+Napi::Function TensorWrap::Ctor(Napi::Env env) { return env.GetInstanceData<Napi::FunctionReference>()->Value(); }
 
 TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {}
 
@@ -34,7 +35,7 @@ void TensorWrap::Release(Napi::Env env) {
 }
 
 Napi::Value Wrap(Napi::Env env, const torch::Tensor& t) {
-  Napi::Object o = TensorWrap::ctor->New({});
+  Napi::Object o = TensorWrap::Ctor(env).New({});
   TensorWrap* w = TensorWrap::Unwrap(o);
   w->tensor = t;
   w->Account(env);
@@ -48,7 +49,7 @@ Napi::Value WrapList(Napi::Env env, const std::vector<torch::Tensor>& ts) {
 }
 
 static TensorWrap* Unwrapped(Napi::Env env, Napi::Value v, size_t i) {
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(TensorWrap::ctor->Value())) {
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(TensorWrap::Ctor(env))) {
     throw Napi::TypeError::New(env, "argument " + std::to_string(i) + " must be a NativeTensor");
   }
   return TensorWrap::Unwrap(v.As<Napi::Object>());

@@ -10,7 +10,10 @@ namespace rd {
 
 class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
  public:
-  static Napi::FunctionReference* ctor;
+  // The class's constructor in `env`. Each Node environment (the main thread and every
+  // worker_threads worker) loads the addon separately and gets its own constructor, kept as the
+  // environment's instance data; a process-wide static would hand one thread's handle to another.
+  static Napi::Function Ctor(Napi::Env env);
   static void Init(Napi::Env env, Napi::Object exports);
   explicit TensorWrap(const Napi::CallbackInfo& info);
   ~TensorWrap() override;
