@@ -5,6 +5,7 @@
  * time plus a per-item time (sleeping, like work off the event loop, or busy-waiting, like a
  * synchronous native forward pass), so batching speed-ups measured with them are real.
  */
+import { isMainThread } from 'node:worker_threads';
 import { mediaFrames, type Media, type RgbImage } from '../data/image.js';
 import type { RewardModel, RewardMode, RewardQuery, RewardResult } from '../rewards/types.js';
 import type { ChatCompletion, ChatModel, ChatRequest, GeneratedToken } from './chat-model.js';
@@ -28,6 +29,14 @@ export const VLM_LIKE_COST: BatchCost = { fixedMs: 20, perItemMs: 1, kind: 'slee
 
 /** A prompt containing this makes the whole batch throw (tests per-item error isolation). */
 export const POISON_PROMPT = '__fail_this_batch__';
+/**
+ * A prompt containing this crashes the thread the double runs on, as an uncaught error would:
+ * in a worker thread the worker dies (tests the server's worker restart); on the main thread
+ * the batch just throws, so a test cannot kill its own process by mistake.
+ */
+export const CRASH_PROMPT = '__crash_the_model_thread__';
+/** Exit code of a worker ended by CRASH_PROMPT. */
+export const CRASH_EXIT_CODE = 70;
 /** Reward slope per unit of brightness difference (logit units). */
 const BRIGHTNESS_SLOPE = 4;
 /** Reward slope per prompt character (logit units). */
@@ -106,6 +115,10 @@ export class TestRewardModel implements RewardModel {
     const t0 = performance.now();
     this.batchSizes.push(queries.length);
     await spend(this.cost, queries.length);
+    if (queries.some((q) => q.prompt.includes(CRASH_PROMPT))) {
+      if (!isMainThread) process.exit(CRASH_EXIT_CODE);
+      throw new Error('test double: crash prompt on the main thread');
+    }
     if (queries.some((q) => q.prompt.includes(POISON_PROMPT))) throw new Error('test double: poisoned prompt in this batch');
     const ms = (performance.now() - t0) / Math.max(1, queries.length);
     return queries.map((q) => ({ ...testReward(q, this.mode), ms }));
@@ -114,6 +127,17 @@ export class TestRewardModel implements RewardModel {
   close(): void {
     this.closed = true;
   }
+}
+
+/**
+ * Builds a TestRewardModel from plain options: the factory a model worker calls
+ * (`{ kind: 'module', url, exportName: 'createTestRewardModel', options }`).
+ *
+ * @example
+ * await WorkerRewardModel.start({ source: { kind: 'module', url: new URL('./test-models.js', import.meta.url).href, exportName: 'createTestRewardModel', options: { cost: VLM_LIKE_COST } } });
+ */
+export function createTestRewardModel(options: TestRewardOptions = {}): TestRewardModel {
+  return new TestRewardModel(options);
 }
 
 /**
