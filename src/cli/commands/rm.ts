@@ -7,7 +7,7 @@ import { CRITERIA, SPLITS, type Criterion, type Split } from '../../data/manifes
 import { Tokenizer } from '../../data/tokenizer.js';
 import { ConfigError } from '../../errors.js';
 import { SPECIAL_TOKENS } from '../../data/tokenizer.js';
-import { vlmConfig } from '../../models/vlm/config.js';
+import { DEFAULT_VLM_CONFIG, vlmConfig, type VlmConfig } from '../../models/vlm/config.js';
 import { TinyVlm } from '../../models/vlm/model.js';
 import { VlmScorer, type Paradigm } from '../../models/vlm/scorer.js';
 import { VLM_PRESETS, vlmPreset } from '../../presets/vlm.js';
@@ -15,6 +15,7 @@ import { loadVlmCheckpoint } from '../../rewards/generative.js';
 import { pairItems, type TrainPair } from '../../train/reward/data.js';
 import { evaluatePairs } from '../../train/reward/evaluate.js';
 import { defaultVocabulary, pretrainItems } from '../../train/reward/pretrain-data.js';
+import { evaluateVqa } from '../../train/reward/pretrain-eval.js';
 import { manifestPairs, parseContext, worldPairs } from '../../train/reward/sources.js';
 import { DEFAULT_RM_TRAIN_CONFIG, trainRewardModel, type RmTrainConfig } from '../../train/reward/trainer.js';
 import { action, intOption, printJson, progress } from '../run.js';
@@ -86,7 +87,9 @@ export function register(program: Command): void {
     .description('pretrain a tiny VLM on world captions and visual questions (next-token prediction)')
     .option('--preset <name>', `model size (${Object.keys(VLM_PRESETS).join(', ')})`, 'rd-m')
     .requiredOption('--out <dir>', 'checkpoint folder to write')
+    .option('--stem <kind>', "image stem: 'conv' (stride-2 convolutions) or 'patch' (one convolution and a linear patchify)", DEFAULT_VLM_CONFIG.stem)
     .option('--steps <n>', 'optimizer steps', '2000')
+    .option('--loss-per <unit>', "average the loss per 'token' or per 'sequence' (questions then weigh as much as long captions)", 'token')
     .option('--items <n>', 'distinct captions and questions to generate', '20000')
     .option('--batch <n>', 'sequences per step', '32')
     .option('--lr <x>', 'peak learning rate', '1e-3')
@@ -95,10 +98,11 @@ export function register(program: Command): void {
     .option('--resume', 'continue a killed run from its last checkpoint')
     .option('--json', 'print one JSON object when done')
     .action(
-      action((o: { preset: string; out: string; steps: string; items: string; batch: string; lr: string; seed: string; threads: string; resume?: boolean; json?: boolean }) => {
-        const config = vlmConfig({ ...vlmPreset(o.preset), vocab: fullVocab() });
+      action((o: { preset: string; out: string; stem: string; steps: string; lossPer: string; items: string; batch: string; lr: string; seed: string; threads: string; resume?: boolean; json?: boolean }) => {
+        const config = vlmConfig({ ...vlmPreset(o.preset), stem: o.stem as VlmConfig['stem'], vocab: fullVocab() });
         const tok = new Tokenizer(config.vocab.slice(SPECIAL_TOKENS.length));
-        const items = pretrainItems(intOption('items', o.items, 20000, 1), intOption('seed', o.seed, 0), tok);
+        if (o.lossPer !== 'token' && o.lossPer !== 'sequence') throw new ConfigError(`--loss-per must be 'token' or 'sequence', got '${o.lossPer}'`);
+        const items = pretrainItems(intOption('items', o.items, 20000, 1), intOption('seed', o.seed, 0), tok, config.imageSize, { perSequence: o.lossPer === 'sequence' });
         const steps = intOption('steps', o.steps, 2000, 1);
         const bar = progress('pretrain', steps, { quiet: o.json });
         const cfg: RmTrainConfig = { ...DEFAULT_RM_TRAIN_CONFIG, paradigm: 'pretrain', steps, batchSize: intOption('batch', o.batch, 32, 1), lr: number('lr', o.lr, 1e-3), seed: intOption('seed', o.seed, 0), threads: intOption('threads', o.threads, 1, 1), evalEvery: 500 };
@@ -107,6 +111,25 @@ export function register(program: Command): void {
         const summary = { out: o.out, preset: o.preset, params: r.model.parameterCount(), steps, finalLoss: r.metrics.at(-1)?.loss ?? null };
         if (o.json) printJson(summary);
         else process.stdout.write(`pretrained ${o.preset} (${summary.params} parameters): final loss ${summary.finalLoss?.toFixed(3)}; checkpoint ${o.out}\n`);
+      }),
+    );
+
+  vlm
+    .command('eval')
+    .description('visual-question accuracy of a VLM checkpoint per skill, beside the majority-answer floor')
+    .requiredOption('--model <ckpt>', 'checkpoint folder (pretrained or reward-tuned)')
+    .option('--split <s>', 'prompt domain of the scenes (id | ood)', 'id')
+    .option('--questions <n>', 'questions to ask', '1000')
+    .option('--seed <n>', 'seed of the scenes', '0')
+    .option('--json', 'print {accuracy, n, majority, bySkill}')
+    .action(
+      action((o: { model: string; split: string; questions: string; seed: string; json?: boolean }) => {
+        if (o.split !== 'id' && o.split !== 'ood') throw new ConfigError(`--split must be id or ood, got '${o.split}'`);
+        const { model } = loadVlmCheckpoint(o.model);
+        const e = evaluateVqa(model, { n: intOption('questions', o.questions, 1000, 1), seed: intOption('seed', o.seed, 0) + 3003, split: o.split });
+        if (o.json) return printJson(e);
+        process.stdout.write(`visual questions: ${(e.accuracy * 100).toFixed(1)}% of ${e.n} (majority answer ${(e.majority * 100).toFixed(1)}%)\n`);
+        for (const [skill, v] of Object.entries(e.bySkill)) process.stdout.write(`  ${skill.padEnd(9)} ${(v.accuracy * 100).toFixed(1)}% (${v.n}; majority ${(v.majority * 100).toFixed(1)}%)\n`);
       }),
     );
 

@@ -19,6 +19,13 @@ export interface VlmConfig {
   readonly patch: number;
   /** Channels of the 3x3 convolution before patchifying. */
   readonly stemChannels: number;
+  /**
+   * The image stem: 'patch' is one 3x3 convolution then a patch-sized linear patchify (a token
+   * sees 6x6 pixels); 'conv' is a 3x3 convolution then stride-2 3x3 convolutions doubling the
+   * channels down to the patch grid and a 1x1 projection (a token sees past its patch, and shape
+   * features come much sooner in training, as in "Early convolutions help transformers see better").
+   */
+  readonly stem: 'patch' | 'conv';
   /** Most video frames a sequence can hold; frames are pooled 2x2 to a quarter of the tokens. */
   readonly maxFrames: number;
   /** Longest text segment (positions are counted within a segment). */
@@ -39,6 +46,7 @@ export const DEFAULT_VLM_CONFIG: Omit<VlmConfig, 'vocab'> = {
   imageSize: 32,
   patch: 4,
   stemChannels: 16,
+  stem: 'conv',
   maxFrames: 8,
   maxTextLen: 64,
   dropout: 0,
@@ -50,6 +58,8 @@ export function vlmConfig(overrides: Partial<VlmConfig> & { vocab: readonly stri
   const known = new Set([...Object.keys(DEFAULT_VLM_CONFIG), 'vocab']);
   for (const k of Object.keys(overrides)) if (!known.has(k)) throw new ConfigError(`unknown VLM config key '${k}' (known: ${[...known].join(', ')})`);
   const c: VlmConfig = { ...DEFAULT_VLM_CONFIG, ...overrides };
+  if (c.stem !== 'patch' && c.stem !== 'conv') throw new ConfigError(`stem must be 'patch' or 'conv', got '${String(c.stem)}'`);
+  if (c.stem === 'conv' && !Number.isInteger(Math.log2(c.patch))) throw new ConfigError(`the conv stem needs a power-of-two patch, got ${c.patch}`);
   if (c.dim % c.heads !== 0) throw new ConfigError(`dim ${c.dim} must be divisible by heads ${c.heads}`);
   if (c.imageSize % c.patch !== 0 || (c.imageSize / c.patch) % 2 !== 0) throw new ConfigError(`imageSize ${c.imageSize} must be an even multiple of patch ${c.patch}`);
   return c;
@@ -68,5 +78,7 @@ export function vlmConfigFromJson(raw: Record<string, unknown>): VlmConfig {
   const picked: Record<string, unknown> = {};
   for (const k of [...Object.keys(DEFAULT_VLM_CONFIG), 'vocab']) if (raw[k] !== undefined) picked[k] = raw[k];
   if (!Array.isArray(picked.vocab)) throw new ConfigError('checkpoint config has no vocab list');
+  // checkpoints written before the stem was a setting had the patch stem
+  picked.stem ??= 'patch';
   return vlmConfig(picked as Partial<VlmConfig> & { vocab: string[] });
 }

@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { blankImage, imageMedia, type RgbImage } from '../../data/image.js';
 import { ANS_ID, SPECIAL_TOKENS, Tokenizer } from '../../data/tokenizer.js';
-import { CheckpointError, InputError, ShapeError } from '../../errors.js';
+import { CheckpointError, ConfigError, InputError, ShapeError } from '../../errors.js';
 import { saveCheckpoint } from '../../nn/index.js';
 import { contractImage, rewardModelContract } from '../../rewards/contract.js';
 import { LocalVlmRewardModel, loadVlmCheckpoint, VlmDifferentiableReward } from '../../rewards/generative.js';
 import { manualSeed, tidy } from '../../tensor/index.js';
 import { Rng } from '../../util/rng.js';
 import { defaultVocabulary } from '../../train/reward/pretrain-data.js';
+import { evaluateVqa } from '../../train/reward/pretrain-eval.js';
 import { vlmConfig } from './config.js';
 import { TinyVlm } from './model.js';
 import { DEFAULT_CONTEXT, trainingSequence, type VlmQuestion } from './prompting.js';
@@ -145,6 +146,40 @@ describe('checkpoints', () => {
     saveCheckpoint(join(dir, 'bad'), { config: { ...m.config, paradigm: 'pairwise' }, model: wider });
     expect(() => loadVlmCheckpoint(join(dir, 'bad'))).toThrow(CheckpointError);
     expect(() => loadVlmCheckpoint(join(dir, 'bad'))).toThrow(/shape/);
+  });
+  test('the stem is a setting; configs from before it load with the patch stem', () => {
+    expect(() => vlmConfig({ ...TINY, stem: 'deep' as 'conv' })).toThrow(ConfigError);
+    expect(() => vlmConfig({ ...TINY, stem: 'conv', imageSize: 36, patch: 6 })).toThrow(/power-of-two/);
+    const conv = new TinyVlm(vlmConfig({ ...TINY, stem: 'conv' }));
+    const patch = new TinyVlm(vlmConfig({ ...TINY, stem: 'patch' }));
+    // conv: 3x3 8->16, 3x3 16->32 (stride 2 twice for patch 4), 1x1 32->32; patch: a 4x4 8->32 patchify
+    expect(conv.parameterCount() - patch.parameterCount()).toBe(16 * 8 * 9 + 16 + 32 * 16 * 9 + 32 + 32 * 32 + 32 - (32 * 8 * 16 + 32));
+    const images = imagesToTensor([noiseImage(1), noiseImage(2)], 32);
+    expect(conv.encoder.encodeImages(images).shape).toEqual(patch.encoder.encodeImages(images).shape);
+    const { stem: _, ...old } = { ...patch.config, paradigm: 'pairwise' };
+    saveCheckpoint(join(dir, 'old'), { config: old, model: patch });
+    expect(loadVlmCheckpoint(join(dir, 'old')).model.config.stem).toBe('patch');
+    conv.dispose();
+    patch.dispose();
+  });
+});
+
+describe('visual-question evaluation', () => {
+  test('counts every question once per skill, with the majority floor of the same questions', () => {
+    manualSeed(2);
+    const m = new TinyVlm(vlmConfig(TINY));
+    const e = evaluateVqa(m, { n: 60, seed: 5 });
+    expect(e.n).toBe(60);
+    const skills = Object.values(e.bySkill);
+    expect(skills.reduce((a, s) => a + s.n, 0)).toBe(60);
+    for (const s of skills) {
+      expect(s.accuracy).toBeGreaterThanOrEqual(0);
+      expect(s.accuracy).toBeLessThanOrEqual(1);
+      expect(s.majority).toBeGreaterThan(0);
+    }
+    expect(e.majority).toBeCloseTo(skills.reduce((a, s) => a + s.majority * s.n, 0) / 60, 10);
+    expect(evaluateVqa(m, { n: 60, seed: 5 })).toEqual(e);
+    m.dispose();
   });
 });
 
