@@ -1,16 +1,19 @@
 /**
- * Running the reward server as a process: load models from specs, listen, warn when opened
+ * Running the reward server as a process: load models from specs (local checkpoints in a
+ * worker thread by default, so forward passes do not block HTTP), listen, warn when opened
  * beyond loopback without a token, and shut down gracefully on SIGTERM/SIGINT (stop taking
- * requests, finish in-flight work, close models), forcing exit if draining takes too long.
+ * requests, finish in-flight work, close models and their workers), forcing exit if draining
+ * takes too long.
  */
 import { basename, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
-import { loadRewardModel } from '../rewards/load.js';
+import { loadRewardModel, ORACLE_SPEC } from '../rewards/load.js';
 import type { RewardModel } from '../rewards/types.js';
 import { buildServer, type RewardServer, type ServerOptions } from './app.js';
 import { isChatModel } from './chat-model.js';
 import type { ServedModel } from './registry.js';
+import { DEFAULT_WORKER_THREADS, WorkerRewardModel } from './worker-model.js';
 
 /** Hosts that only the local machine can reach. */
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -35,21 +38,56 @@ export function servedId(spec: string, model: RewardModel): string {
   return model.id;
 }
 
+/** Where local checkpoints run: a worker thread of their own (default), or the main thread. */
+export type ModelThread = 'worker' | 'main';
+export const MODEL_THREADS: readonly ModelThread[] = ['worker', 'main'];
+
+/** How loaded models run. */
+export interface LoadServedOptions {
+  /** Local checkpoints' thread (remote models and the oracle always run on the main thread). */
+  readonly modelThread?: ModelThread;
+  /** libtorch intra-op threads for local checkpoints (default for workers: 1, one core for HTTP and one for the model). */
+  readonly threads?: number;
+  /** Node options for model workers (tests pass a TypeScript loader). */
+  readonly workerExecArgv?: readonly string[];
+}
+
+/** A spec naming a local checkpoint folder (not a URL, not the oracle). */
+function isCheckpointFolder(spec: string): boolean {
+  return !/^https?:\/\//iu.test(spec) && spec !== ORACLE_SPEC && existsSync(spec) && statSync(spec).isDirectory();
+}
+
 /**
- * Loads every `--model` spec into a served model (a model that can also chat serves both routes).
+ * Loads every `--model` spec into a served model (a model that can also chat serves both
+ * routes). Local checkpoints load in a worker thread unless `modelThread` is 'main'.
  *
  * @example
  * const models = await loadServedModels(['runs/rm-small', 'oracle']);
+ * const inThread = await loadServedModels(['runs/rm-small'], { modelThread: 'main' });
  */
-export async function loadServedModels(specs: readonly string[]): Promise<ServedModel[]> {
+export async function loadServedModels(specs: readonly string[], opts: LoadServedOptions = {}): Promise<ServedModel[]> {
   if (specs.length === 0) throw new ConfigError('serve needs at least one --model SPEC (a checkpoint folder, "oracle", or an http(s):// OpenAI-compatible URL)');
   const out: ServedModel[] = [];
-  for (const spec of specs) {
-    const named = NAMED_SPEC.exec(spec);
-    const model = await loadRewardModel(named ? named[2]! : spec);
-    const id = servedId(spec, model);
-    if (out.some((m) => m.id === id)) throw new ConfigError(`two --model specs are both served as '${id}'; rename one with NAME=SPEC`);
-    out.push({ id, reward: model, ...(isChatModel(model) ? { chat: model } : {}) });
+  try {
+    for (const spec of specs) {
+      const named = NAMED_SPEC.exec(spec);
+      const path = named ? named[2]! : spec;
+      if ((opts.modelThread ?? 'worker') === 'worker' && isCheckpointFolder(path)) {
+        const model = await WorkerRewardModel.start({ source: { kind: 'checkpoint', dir: resolve(path) }, threads: opts.threads ?? DEFAULT_WORKER_THREADS, ...(opts.workerExecArgv ? { execArgv: opts.workerExecArgv } : {}) });
+        const id = servedId(spec, model);
+        out.push({ id, reward: model, ...(model.canChat ? { chat: model } : {}) });
+      } else {
+        if (opts.threads !== undefined && isCheckpointFolder(path)) (await import('../tensor/index.js')).setNumThreads(opts.threads);
+        const model = await loadRewardModel(path);
+        out.push({ id: servedId(spec, model), reward: model, ...(isChatModel(model) ? { chat: model } : {}) });
+      }
+      const id = out.at(-1)!.id;
+      if (out.filter((m) => m.id === id).length > 1) throw new ConfigError(`two --model specs are both served as '${id}'; rename one with NAME=SPEC`);
+    }
+  } catch (err) {
+    // Workers already started would keep the process alive.
+    for (const m of out) await m.reward?.close?.();
+    throw err;
   }
   return out;
 }

@@ -153,6 +153,6 @@ function decodeSmallPng(bytes: Buffer, source: string): Promise<RgbImage> {
   try {
     return Promise.resolve(decodePlainPng(bytes, source));
   } catch (err) {
-    return Promise.reject(err as Error);
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
 }

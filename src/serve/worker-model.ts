@@ -18,7 +18,7 @@ import { ClosingError } from './batching.js';
 import { ModelCapabilityError } from './errors.js';
 import { fromWire, type FromWorker, type ToWorker, type WorkerData, type WorkerMemory, type WorkerModelSource } from './worker-protocol.js';
 
-/** Crashes tolerated within CRASH_WINDOW_MS before the worker is left down. */
+/** Crashes tolerated within CRASH_WINDOW_MS (a minute) before the worker is left down. */
 export const MAX_CRASHES_PER_WINDOW = 5;
 const CRASH_WINDOW_MS = 60_000;
 /** How long a closing worker may take to dispose its model before it is terminated. */
@@ -33,6 +33,8 @@ export interface WorkerModelOptions {
   readonly threads?: number;
   /** Node options for the worker (tests pass a TypeScript loader to run src/ directly). */
   readonly execArgv?: readonly string[];
+  /** Crashes tolerated within a minute before the worker is left down (default MAX_CRASHES_PER_WINDOW). */
+  readonly maxCrashesPerMinute?: number;
 }
 
 /** The worker died while running this call (or before it could start). */
@@ -43,7 +45,8 @@ export class WorkerCrashedError extends HttpError {
 }
 
 interface Call {
-  resolve(value: unknown): void;
+  // The worker answers each call type with its own value type (see worker-protocol.ts).
+  resolve(value: never): void;
   reject(err: Error): void;
 }
 
@@ -128,11 +131,15 @@ export class WorkerRewardModel implements RewardModel, ChatModel {
       const call = this.calls.get(m.id);
       if (!call) return;
       this.calls.delete(m.id);
-      if (m.type === 'result') call.resolve(m.value);
+      if (m.type === 'result') call.resolve(m.value as never);
       else call.reject(fromWire(m.error));
     });
     worker.on('error', (err) => void (this.lastError = err.message));
     worker.on('exit', (code) => this.onExit(worker, code));
+  }
+
+  private get maxCrashes(): number {
+    return this.opts.maxCrashesPerMinute ?? MAX_CRASHES_PER_WINDOW;
   }
 
   private onExit(worker: Worker, code: number): void {
@@ -146,7 +153,7 @@ export class WorkerRewardModel implements RewardModel, ChatModel {
     this.failAll(new WorkerCrashedError(`the model worker for '${this.id}' crashed (exit code ${code}${why}) while this batch was running; a fresh worker takes the next batch`));
     const now = performance.now();
     this.crashes = [...this.crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
-    if (this.crashes.length > MAX_CRASHES_PER_WINDOW) {
+    if (this.crashes.length > this.maxCrashes) {
       this.state = 'down';
       return;
     }
@@ -177,11 +184,11 @@ export class WorkerRewardModel implements RewardModel, ChatModel {
     await this.ready;
     if (this.state === 'closing' || this.state === 'closed') throw new ClosingError(`the model '${this.id}' is closed`);
     if (this.state === 'down') {
-      throw new HttpError(503, `the model worker for '${this.id}' crashed more than ${MAX_CRASHES_PER_WINDOW} times within ${CRASH_WINDOW_MS / 1000} s and was not restarted${this.lastError ? ` (last: ${this.lastError})` : ''}; restart the server`);
+      throw new HttpError(503, `the model worker for '${this.id}' crashed more than ${this.maxCrashes} times within ${CRASH_WINDOW_MS / 1000} s and was not restarted${this.lastError ? ` (last: ${this.lastError})` : ''}; restart the server`);
     }
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.calls.set(id, { resolve, reject });
       this.worker.postMessage(message(id));
     });
   }

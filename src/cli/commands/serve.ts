@@ -1,12 +1,14 @@
 /**
  * `rewarddance serve`: the HTTP reward server (src/serve) over one or more reward models, with
- * dynamic batching, limits, optional bearer auth and graceful shutdown on SIGTERM.
+ * dynamic batching, limits, optional bearer auth and graceful shutdown on SIGTERM. Local
+ * checkpoints run in a worker thread (`--model-thread main` keeps them on the event loop).
  */
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../../serve/batching.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../../serve/app.js';
-import { loadServedModels, runServer } from '../../serve/lifecycle.js';
+import { loadServedModels, MODEL_THREADS, runServer, type ModelThread } from '../../serve/lifecycle.js';
+import { DEFAULT_WORKER_THREADS } from '../../serve/worker-model.js';
 import { DEFAULT_MEDIA_LIMITS } from '../../serve/media.js';
 import { action, intOption } from '../run.js';
 
@@ -28,6 +30,8 @@ interface ServeOpts {
   bodyLimitMb?: string;
   maxFrames?: string;
   log?: boolean;
+  modelThread: string;
+  threads?: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -47,10 +51,13 @@ export function register(program: Command): void {
     .option('--body-limit-mb <n>', `largest request body (default ${DEFAULT_BODY_LIMIT_BYTES / MIB})`)
     .option('--max-frames <n>', `most frames per video (default ${DEFAULT_MEDIA_LIMITS.maxFrames})`)
     .option('--log', 'log every request as a JSON line on stdout')
+    .option('--model-thread <where>', `where local checkpoints run: ${MODEL_THREADS.join(' | ')} (worker: forward passes off the HTTP event loop)`, 'worker')
+    .option('--threads <n>', `libtorch intra-op threads for local checkpoints (default ${DEFAULT_WORKER_THREADS}: one core runs the model, one serves HTTP)`)
     .action(
       action(async (opts: ServeOpts) => {
         if (opts.model.length === 0) throw new InputError('serve needs --model SPEC (a checkpoint folder, "oracle", or http://host:port/v1?model=ID)');
-        const models = await loadServedModels(opts.model);
+        if (!(MODEL_THREADS as readonly string[]).includes(opts.modelThread)) throw new InputError(`--model-thread must be one of ${MODEL_THREADS.join(', ')}, got '${opts.modelThread}'`);
+        const models = await loadServedModels(opts.model, { modelThread: opts.modelThread as ModelThread, threads: intOption('threads', opts.threads, DEFAULT_WORKER_THREADS, 1) });
         const token = opts.token ?? process.env[TOKEN_ENV];
         await runServer({
           models,
