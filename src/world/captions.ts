@@ -169,7 +169,8 @@ const TEMPLATE_WORDS =
   'yes left right above below prompt asks for but has in first second image matches it while matches less well does not match ' +
   'broken shapes blurry noisy cast stray fragments clean looks slightly worse than ' +
   'moving moves stays still standing appearing appears turning turns changes from into flickers jumps identity frame frames ' +
-  'same other becomes first last at start end instead';
+  'same other becomes first last at start end instead ' +
+  'then move stay appear turn keeps its late disappears consistent missing';
 
 /**
  * Every lowercase word the world can write in prompts, captions, questions, answers and

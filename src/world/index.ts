@@ -18,4 +18,15 @@ export { captionScene, visualQuestions, alignmentRationale, qualityRationale, co
 export { makePairs, renderDegraded, styleFor, type WorldPair, type PairOptions, type CandidateSource } from './pairs.js';
 export { writePairs, writeSamples, pairRecord } from './pairs-disk.js';
 export { floorOf, blindFeatures, BLIND_RULES, type FloorReport, type FloorPair } from './floor.js';
+export {
+  clipFor, renderClip, clipScene, moverAt, drawVideoPrompt, videoPromptFor, motionPhrase, isHeldOutMotion, videoFrames, checkFrames,
+  DEFAULT_FRAMES, MIN_FRAMES, MAX_FRAMES, VIDEO_TAGS, SPEED_TRAVEL, type Clip, type Mover, type VideoTask, type ClipOptions,
+} from './video.js';
+export { degradeClip, TEMPORAL_DEGRADATIONS, type TemporalDegradation, type TemporalSpec } from './video-degrade.js';
+export {
+  analyzeVideo, scoreVideo, scoreClip, trackObjects, trackMotion, clipTracks, frameMetadata, scoreMotion, scoreConsistency,
+  type VideoAnalysis, type VideoScore, type Track, type TrackPoint, type TrackMotion, type ConsistencyScore,
+} from './video-oracle.js';
+export { makeVideoPairs, MOTION_ERRORS, type MotionError } from './video-pairs.js';
+export { videoConfusion, type VideoConfusionReport } from './video-confusion.js';
 

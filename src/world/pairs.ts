@@ -17,6 +17,7 @@ import { drawPrompt } from './prompts.js';
 import { render } from './render.js';
 import { ID_LAYOUT, OOD_LAYOUT, addDistractors, fits, sceneFor, scoreScene, type LayoutStyle } from './scene.js';
 import type { Scene, SceneObject } from './scene-types.js';
+import { makeVideoPairs } from './video-pairs.js';
 import { ID_COUNTS, OOD_COUNTS } from './vocab.js';
 import { GENEVAL_TAGS, type GenevalMetadata, type GenevalTag } from './types.js';
 
@@ -65,6 +66,8 @@ export interface PairOptions {
   readonly source?: CandidateSource;
   /** Rationale from the oracle's reading of the images (default) or from the scenes (faster). */
   readonly rationaleFrom?: 'oracle' | 'scene';
+  /** Frames per video (t2v, i2v; default 8, the tiny VLM's maximum). */
+  readonly frames?: number;
 }
 
 /** Share of alignment pairs in which one side is degraded (half the time the chosen side): the conflicts. */
@@ -224,13 +227,14 @@ function candidatePair(meta: GenevalMetadata, criterion: Criterion, split: Split
 }
 
 /**
- * Makes `n` t2i preference pairs in memory (video tasks: see makeVideoPairs). Same options,
- * same pairs.
+ * Makes `n` preference pairs in memory: t2i here, t2v and i2v through makeVideoPairs
+ * (video-pairs.ts). Same options, same pairs.
  * @example const pairs = makePairs({ task: 't2i', criteria: 'alignment', split: 'train', n: 64, seed: 1 });
  */
 export function makePairs(opts: PairOptions): WorldPair[] {
   const task = opts.task ?? 't2i';
-  if (task !== 't2i') throw new InputError(`makePairs builds t2i pairs; use makeVideoPairs for ${task}`);
+  if (task === 't2v' || task === 'i2v') return makeVideoPairs(opts);
+  if (task !== 't2i') throw new InputError(`unknown task '${String(task)}'; known: t2i, t2v, i2v`);
   const split = opts.split ?? 'train';
   const criteria = criteriaList(opts.criteria, task);
   if (!Number.isInteger(opts.n) || opts.n < 0) throw new InputError(`n must be a non-negative integer, got ${opts.n}`);

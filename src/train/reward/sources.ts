@@ -9,10 +9,10 @@ import type { ContextOptions } from '../../models/vlm/prompting.js';
 import { makePairs } from '../../world/pairs.js';
 import type { TrainPair } from './data.js';
 
-/** World pairs for a split (t2i; video tasks come from manifests written by `world pairs`). */
+/** World pairs for a split (t2i, or t2v/i2v videos of the world's default 8 frames). */
 export function worldPairs(opts: { task: string; criteria: readonly Criterion[]; split: Split; n: number; seed: number }): TrainPair[] {
-  if (opts.task !== 't2i') throw new InputError(`in-memory world pairs are t2i; for ${opts.task} write pairs with \`rewarddance world pairs --task ${opts.task}\` and pass --data DIR`);
-  return makePairs({ task: 't2i', criteria: opts.criteria, split: opts.split, n: opts.n, seed: opts.seed });
+  if (opts.task !== 't2i' && opts.task !== 't2v' && opts.task !== 'i2v') throw new InputError(`unknown task '${opts.task}' for world pairs; known: t2i, t2v, i2v`);
+  return makePairs({ task: opts.task, criteria: opts.criteria, split: opts.split, n: opts.n, seed: opts.seed });
 }
 
 async function loadMedia(dir: string, path: string, frames: number | undefined): Promise<Media> {

@@ -1,0 +1,395 @@
+/**
+ * Video scenes for t2v and i2v: clips of a few frames (default 8) in which objects move in a
+ * direction at a speed, stand still, appear or change colour, drawn frame by frame by the image
+ * renderer. Holds the clip spec (one Mover per object, positions as fractions of the side), the
+ * video prompt grammar (GenEval records plus rewarddance's motion clauses) and clip layout.
+ */
+import { mediaFrames, type Media, type RgbImage } from '../data/image.js';
+import { InputError } from '../errors.js';
+import type { Rng } from '../util/rng.js';
+import { clausePhrase } from './geneval.js';
+import { drawPrompt, type PromptDomain } from './prompts.js';
+import { render } from './render.js';
+import { ID_LAYOUT, freeColor, namedClasses, type LayoutStyle } from './scene.js';
+import type { Scene, SceneObject } from './scene-types.js';
+import type { Cut } from './render.js';
+import { DIRECTIONS, GENEVAL_TAGS, SPEEDS, type Direction, type GenevalMetadata, type GenevalTag, type MotionClause, type MotionKind, type Speed } from './types.js';
+import { COLORS, NUMBER_WORDS, SHAPES, SHAPE_PLURALS, asColor, asShape, type Color, type Shape } from './vocab.js';
+
+/** Frames per clip by default: the tiny VLM takes at most 8 (its maxFrames). */
+export const DEFAULT_FRAMES = 8;
+/** Fewest frames a clip may have: a colour change needs a before, a change frame and an after. */
+export const MIN_FRAMES = 4;
+/** Most frames a clip may have (a sanity bound; strips of 64 frames are 2048 px wide at 32 px). */
+export const MAX_FRAMES = 64;
+
+/**
+ * Tags video prompts use. Position is left out: motion changes where objects are, so a
+ * relation between them would not hold over the clip.
+ */
+export const VIDEO_TAGS: readonly GenevalTag[] = GENEVAL_TAGS.filter((t) => t !== 'position');
+
+/** Distance travelled over the whole clip, as a fraction of the side, per speed word. */
+export const SPEED_TRAVEL: Readonly<Record<Speed, number>> = { slowly: 0.2, quickly: 0.4 };
+/** Relative jitter of the travelled distance (so speeds vary within a word). */
+const SPEED_JITTER = 0.12;
+/** Direction jitter in radians (about 7 degrees). */
+const ANGLE_JITTER = 0.12;
+/** Unit vectors of the directions (image y grows downwards). */
+export const DIRECTION_VECTORS: Readonly<Record<Direction, readonly [number, number]>> = { left: [-1, 0], right: [1, 0], up: [0, -1], down: [0, 1] };
+/** How often each motion kind is drawn for a clause. */
+const KIND_WEIGHTS: readonly (readonly [MotionKind, number])[] = [
+  ['move', 0.55],
+  ['stay', 0.15],
+  ['appear', 0.15],
+  ['recolor', 0.15],
+];
+/** Edge margin (fraction of the side), as in scene.ts. */
+const EDGE_MARGIN = 0.03;
+/** Placement attempts per object, and layout retries (objects shrink a little after failures). */
+const PLACE_TRIES = 80;
+const LAYOUT_TRIES = 60;
+const LAYOUT_SHRINK_STEP = 0.02;
+const LAYOUT_MIN_SHRINK = 0.85;
+
+export type VideoTask = 't2v' | 'i2v';
+
+/** A change of shape and/or colour from frame `at` on (the identity degradation). */
+export interface IdentitySwap {
+  readonly at: number;
+  readonly shape?: Shape;
+  readonly color?: Color;
+}
+
+/** One object over a whole clip. Box and velocity are fractions of the side (velocity per frame). */
+export interface Mover {
+  readonly shape: Shape;
+  readonly color: Color;
+  /** Box centre and size at frame 0. */
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+  readonly vx: number;
+  readonly vy: number;
+  /** First frame on which the object is visible (appearing objects). */
+  readonly appearAt?: number;
+  /** Colour change at a frame (prompted recolouring). */
+  readonly recolor?: { readonly at: number; readonly to: Color };
+  /** Include clause the object belongs to; absent for distractors. */
+  readonly clause?: number;
+  readonly distractor?: boolean;
+  /** Temporal degradations: a teleport from frame `at` on, and an identity change. */
+  readonly jump?: { readonly at: number; readonly dx: number; readonly dy: number };
+  readonly swap?: IdentitySwap;
+  /** A broken shape (quality degradation), the same on every frame. */
+  readonly cut?: Cut;
+}
+
+/** A clip: movers over `frames` frames, with optional per-frame brightness offsets (flicker). */
+export interface Clip {
+  readonly movers: readonly Mover[];
+  readonly frames: number;
+  readonly flicker?: readonly number[];
+}
+
+/** Checks a frame count (InputError outside MIN_FRAMES..MAX_FRAMES). */
+export function checkFrames(n: number, where = 'frames'): number {
+  if (!Number.isInteger(n) || n < MIN_FRAMES || n > MAX_FRAMES) throw new InputError(`${where} must be an integer from ${MIN_FRAMES} to ${MAX_FRAMES}, got ${n}`);
+  return n;
+}
+
+/**
+ * Where a mover is on frame `t`, as a scene object (undefined before it appears).
+ * @example moverAt(m, 3)?.x
+ */
+export function moverAt(m: Mover, t: number): SceneObject | undefined {
+  if (t < (m.appearAt ?? 0)) return undefined;
+  let x = m.x + m.vx * t;
+  let y = m.y + m.vy * t;
+  if (m.jump && t >= m.jump.at) {
+    x += m.jump.dx;
+    y += m.jump.dy;
+  }
+  let shape = m.shape;
+  let color = m.recolor && t >= m.recolor.at ? m.recolor.to : m.color;
+  if (m.swap && t >= m.swap.at) {
+    shape = m.swap.shape ?? shape;
+    color = m.swap.color ?? color;
+  }
+  return { shape, color, x, y, w: m.w, h: m.h, ...(m.cut ? { cut: m.cut } : {}), ...(m.distractor ? { distractor: true } : {}) };
+}
+
+/** The scene of frame `t`. */
+export function clipScene(clip: Clip, t: number): Scene {
+  return { objects: clip.movers.flatMap((m) => moverAt(m, t) ?? []) };
+}
+
+/** Adds a brightness offset to every channel (the flicker degradation's pixels). */
+function brighten(img: RgbImage, offset: number): RgbImage {
+  if (offset === 0) return img;
+  const data = new Uint8Array(img.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(img.data[i]! + offset)));
+  return { ...img, data };
+}
+
+/**
+ * Renders every frame of a clip with the image renderer (deterministic, anti-aliased).
+ * @example renderClip(clip, { size: 32 }).length // clip.frames
+ */
+export function renderClip(clip: Clip, opts: { size?: number } = {}): RgbImage[] {
+  return Array.from({ length: clip.frames }, (_, t) => brighten(render(clipScene(clip, t), { size: opts.size ?? 32 }), clip.flicker?.[t] ?? 0));
+}
+
+/**
+ * The frames of video media, checked: at least `min` frames (default 2), all of one size, and
+ * exactly `expected` when given. Bad counts and sizes are InputErrors.
+ * @example videoFrames(media, { expected: 8 })
+ */
+export function videoFrames(m: Media | readonly RgbImage[], opts: { expected?: number; min?: number; where?: string } = {}): readonly RgbImage[] {
+  const frames = Array.isArray(m) ? (m as readonly RgbImage[]) : mediaFrames(m as Media);
+  const where = opts.where ?? 'video';
+  const min = opts.min ?? 2;
+  if (opts.expected !== undefined && frames.length !== opts.expected) throw new InputError(`${where}: expected ${opts.expected} frames, got ${frames.length}`);
+  if (frames.length < min) throw new InputError(`${where}: a video needs at least ${min} frames, got ${frames.length}`);
+  const f0 = frames[0]!;
+  frames.forEach((f, k) => {
+    if (f.width !== f0.width || f.height !== f0.height) throw new InputError(`${where}: frame ${k} is ${f.width}x${f.height}, frame 0 is ${f0.width}x${f0.height}; all frames must have one size`);
+  });
+  return frames;
+}
+
+// ---------------------------------------------------------------- prompts
+
+/**
+ * Held-out (class, direction) combinations for moving objects: train and id never draw them,
+ * ood prefers them (one in four).
+ * @example isHeldOutMotion('circle', 'left') // true
+ */
+export function isHeldOutMotion(shape: Shape, direction: Direction): boolean {
+  return (SHAPES.indexOf(shape) + DIRECTIONS.indexOf(direction)) % 4 === 0;
+}
+
+function pickWeighted<T>(rng: Rng, items: readonly (readonly [T, number])[]): T {
+  const total = items.reduce((s, [, w]) => s + w, 0);
+  let r = rng.next() * total;
+  for (const [v, w] of items) if ((r -= w) < 0) return v;
+  return items[items.length - 1]![0];
+}
+
+/** Draws a motion clause of `kind` for include clause `index` (class `shape`, colour `color` if fixed). */
+export function drawMotionClause(index: number, shape: Shape, color: string | undefined, kind: MotionKind, rng: Rng, domain: PromptDomain): MotionClause {
+  switch (kind) {
+    case 'move': {
+      const held = DIRECTIONS.filter((d) => isHeldOutMotion(shape, d));
+      const open = DIRECTIONS.filter((d) => !isHeldOutMotion(shape, d));
+      const direction = domain === 'ood' && held.length > 0 && rng.chance(0.5) ? rng.pick(held) : rng.pick(open);
+      return { index, kind, direction, speed: rng.pick(SPEEDS) };
+    }
+    case 'recolor':
+      return { index, kind, color: rng.pick(COLORS.filter((c) => c !== color)) };
+    default:
+      return { index, kind };
+  }
+}
+
+/** The motion words of a clause: t2v participles ("moving left quickly"), i2v verbs ("moves left quickly"). */
+export function motionPhrase(m: MotionClause, plural: boolean, task: VideoTask): string {
+  const verb = (participle: string, base: string) => (task === 't2v' ? participle : plural ? base : `${base}s`);
+  switch (m.kind) {
+    case 'move':
+      return `${verb('moving', 'move')} ${m.direction} ${m.speed}`;
+    case 'stay':
+      return task === 't2v' ? 'standing still' : `${verb('', 'stay')} still`;
+    case 'appear':
+      return verb('appearing', 'appear');
+    case 'recolor':
+      return `${verb('turning', 'turn')} ${m.color}`;
+  }
+}
+
+/** "the red circle", "the three stars": how i2v prompts and rationales name a clause's objects. */
+export function definitePhrase(c: { class: string; count: number; color?: string }): string {
+  const noun = c.count === 1 ? c.class : (SHAPE_PLURALS[c.class as Shape] ?? `${c.class}s`);
+  const body = c.color ? `${c.color} ${noun}` : noun;
+  return c.count === 1 ? `the ${body}` : `the ${NUMBER_WORDS[c.count] ?? String(c.count)} ${body}`;
+}
+
+/**
+ * The prompt of a video record. t2v: "a video of a red circle moving left quickly and a star
+ * standing still"; i2v (the first frame is given): "then the red circle moves left quickly and
+ * the star stays still" (appearing objects keep their indefinite article).
+ * @example videoPromptFor(meta, 't2v')
+ */
+export function videoPromptFor(meta: Pick<GenevalMetadata, 'include' | 'motion'>, task: VideoTask): string {
+  const parts = meta.include.map((c, i) => {
+    const m = meta.motion?.find((x) => x.index === i) ?? { index: i, kind: 'stay' as const };
+    const subject = task === 't2v' || m.kind === 'appear' ? clausePhrase(c) : definitePhrase(c);
+    return `${subject} ${motionPhrase(m, c.count > 1, task)}`;
+  });
+  return task === 't2v' ? `a video of ${parts.join(' and ')}` : `then ${parts.join(' and ')}`;
+}
+
+/**
+ * Draws a video record: a GenEval record of `tag` (not position) with one motion clause per
+ * include clause. `force` fixes the kind of one clause (pairs use it to make an error apply).
+ * @example drawVideoPrompt('colors', new Rng(1), 'id', 't2v').prompt // e.g. 'a video of a blue star moving up slowly'
+ */
+export function drawVideoPrompt(tag: GenevalTag, rng: Rng, domain: PromptDomain, task: VideoTask, force?: { index: number; kinds: readonly MotionKind[] }): GenevalMetadata {
+  if (!VIDEO_TAGS.includes(tag)) throw new InputError(`tag '${tag}' has no video prompts (motion moves objects, so relations would not hold); video tags: ${VIDEO_TAGS.join(', ')}`);
+  const base = drawPrompt(tag, rng, domain);
+  const motion = base.include.map((c, i) => {
+    const kind = force && force.index % base.include.length === i ? rng.pick(force.kinds) : pickWeighted(rng, KIND_WEIGHTS);
+    return drawMotionClause(i, asShape(c.class), c.color, kind, rng, domain);
+  });
+  const meta = { ...base, motion };
+  return { ...meta, prompt: videoPromptFor(meta, task) };
+}
+
+// ---------------------------------------------------------------- layout
+
+/** Whether a mover stays inside the frame on every frame it is visible. */
+function inBounds(m: Mover, frames: number): boolean {
+  for (let t = 0; t < frames; t++) {
+    const o = moverAt(m, t);
+    if (!o) continue;
+    if (o.x - o.w / 2 < EDGE_MARGIN || o.x + o.w / 2 > 1 - EDGE_MARGIN || o.y - o.h / 2 < EDGE_MARGIN || o.y + o.h / 2 > 1 - EDGE_MARGIN) return false;
+  }
+  return true;
+}
+
+/** Whether `m` keeps a gap of `gap` from every other mover on every frame (boxes, as scene.ts). */
+export function moverFits(m: Mover, others: readonly Mover[], frames: number, gap: number): boolean {
+  if (!inBounds(m, frames)) return false;
+  for (let t = 0; t < frames; t++) {
+    const a = moverAt(m, t);
+    if (!a) continue;
+    for (const other of others) {
+      const b = moverAt(other, t);
+      if (!b) continue;
+      const gx = Math.abs(a.x - b.x) - (a.w + b.w) / 2;
+      const gy = Math.abs(a.y - b.y) - (a.h + b.h) / 2;
+      if (Math.max(gx, gy) < gap) return false;
+    }
+  }
+  return true;
+}
+
+/** Velocity (per frame) for a direction and speed, with jitter. */
+export function velocityFor(direction: Direction, speed: Speed, frames: number, rng: Rng): { vx: number; vy: number } {
+  const travel = SPEED_TRAVEL[speed] * (1 + rng.uniform(-SPEED_JITTER, SPEED_JITTER));
+  const [dx, dy] = DIRECTION_VECTORS[direction];
+  const a = Math.atan2(dy, dx) + rng.uniform(-ANGLE_JITTER, ANGLE_JITTER);
+  return { vx: (travel * Math.cos(a)) / (frames - 1), vy: (travel * Math.sin(a)) / (frames - 1) };
+}
+
+/** What a mover does besides its box: velocity, appearance, colour change. */
+export type MoverMotion = Pick<Mover, 'vx' | 'vy' | 'appearAt' | 'recolor'>;
+
+/** A mover's motion for a motion clause (a still object for none). */
+export function motionFor(m: MotionClause | undefined, frames: number, rng: Rng): MoverMotion {
+  if (!m || m.kind === 'stay') return { vx: 0, vy: 0 };
+  if (m.kind === 'move') return velocityFor(m.direction!, m.speed!, frames, rng);
+  if (m.kind === 'appear') return { vx: 0, vy: 0, appearAt: rng.int(1, Math.max(2, Math.floor(frames / 2)) + 1) };
+  // the change falls between frames 2 and n - 2, so the first and last two frames show one colour each
+  return { vx: 0, vy: 0, recolor: { at: rng.int(2, frames - 1), to: asColor(m.color!) } };
+}
+
+/**
+ * Places a mover with `motion` where it fits among `others` on every frame; undefined when
+ * no place was found.
+ */
+export function placeMover(
+  base: Pick<Mover, 'shape' | 'color'> & Partial<Pick<Mover, 'clause' | 'distractor'>>,
+  motion: MoverMotion,
+  others: readonly Mover[],
+  frames: number,
+  rng: Rng,
+  style: LayoutStyle,
+  size?: { w: number; h: number },
+): Mover | undefined {
+  // the box at frame 0 must leave room for the whole path
+  const ex = motion.vx * (frames - 1);
+  const ey = motion.vy * (frames - 1);
+  for (let t = 0; t < PLACE_TRIES; t++) {
+    const s = rng.uniform(style.minSize, style.maxSize);
+    const j = rng.uniform(-style.aspectJitter, style.aspectJitter);
+    const w = size?.w ?? s * (1 + j / 2);
+    const h = size?.h ?? s * (1 - j / 2);
+    const lo = (v: number, e: number) => EDGE_MARGIN + v / 2 - Math.min(0, e);
+    const hi = (v: number, e: number) => 1 - EDGE_MARGIN - v / 2 - Math.max(0, e);
+    if (hi(w, ex) <= lo(w, ex) || hi(h, ey) <= lo(h, ey)) continue;
+    const m: Mover = { ...base, x: rng.uniform(lo(w, ex), hi(w, ex)), y: rng.uniform(lo(h, ey), hi(h, ey)), w, h, ...motion };
+    if (moverFits(m, others, frames, style.gap)) return m;
+  }
+  return undefined;
+}
+
+/** The colour a clause's object starts with. */
+function startColor(c: { class: string; color?: string }, m: MotionClause | undefined, rng: Rng, style: LayoutStyle): Color {
+  if (c.color) return asColor(c.color);
+  const shape = asShape(c.class);
+  for (let t = 0; t < 20; t++) {
+    const col = freeColor(shape, rng, style);
+    if (m?.kind !== 'recolor' || col !== m.color) return col;
+  }
+  return COLORS.find((col) => col !== m?.color)!;
+}
+
+/** Adds `n` distractors (unnamed classes, still or moving) where they fit. */
+export function addMovingDistractors(movers: Mover[], meta: Pick<GenevalMetadata, 'include' | 'exclude'>, n: number, frames: number, rng: Rng, style: LayoutStyle): void {
+  const named = namedClasses(meta);
+  const pool = SHAPES.filter((s) => !named.has(s));
+  if (pool.length === 0) return;
+  for (let k = 0; k < n; k++) {
+    const shape = rng.pick(pool);
+    const motion = rng.chance(0.5) ? { vx: 0, vy: 0 } : velocityFor(rng.pick(DIRECTIONS), rng.pick(SPEEDS), frames, rng);
+    const m = placeMover({ shape, color: freeColor(shape, rng, style), distractor: true }, motion, movers, frames, rng, style);
+    if (m) movers.push(m);
+  }
+}
+
+/** Lays out the prompted objects of a record (clause order), each with its clause's motion. */
+export function layoutMovers(meta: GenevalMetadata, frames: number, rng: Rng, style: LayoutStyle, countOverride?: { clause: number; count: number }): Mover[] | undefined {
+  const movers: Mover[] = [];
+  for (const [i, c] of meta.include.entries()) {
+    const shape = asShape(c.class, `include[${i}]`);
+    const mc = meta.motion?.find((x) => x.index === i);
+    const color = startColor(c, mc, rng, style);
+    // objects of one clause share one motion (velocity and timing), so that a group moving
+    // together can be packed along its path
+    const motion = motionFor(mc, frames, rng);
+    const count = countOverride?.clause === i ? countOverride.count : c.count;
+    for (let k = 0; k < count; k++) {
+      const m = placeMover({ shape, color, clause: i }, motion, movers, frames, rng, style);
+      if (!m) return undefined;
+      movers.push(m);
+    }
+  }
+  return movers;
+}
+
+export interface ClipOptions {
+  readonly frames?: number;
+  readonly style?: LayoutStyle;
+  readonly distractors?: number;
+}
+
+/**
+ * Samples a clip that does what a video record says (objects, colours, motions), plus
+ * distractors. Throws InputError when no layout fits.
+ * @example const clip = clipFor(meta, new Rng(1)); renderClip(clip).length // 8
+ */
+export function clipFor(meta: GenevalMetadata, rng: Rng, opts: ClipOptions = {}): Clip {
+  const frames = checkFrames(opts.frames ?? DEFAULT_FRAMES);
+  const style = opts.style ?? ID_LAYOUT;
+  for (let t = 0; t < LAYOUT_TRIES; t++) {
+    const shrink = Math.max(LAYOUT_MIN_SHRINK, 1 - LAYOUT_SHRINK_STEP * t);
+    const s = shrink === 1 ? style : { ...style, minSize: style.minSize * shrink, maxSize: style.maxSize * shrink };
+    const movers = layoutMovers(meta, frames, rng, s);
+    if (!movers) continue;
+    addMovingDistractors(movers, meta, opts.distractors ?? rng.int(style.distractors[0], style.distractors[1] + 1), frames, rng, s);
+    return { movers, frames };
+  }
+  throw new InputError(`could not lay out '${meta.prompt}' over ${frames} frames in ${LAYOUT_TRIES} tries; use fewer objects`);
+}
