@@ -2,7 +2,7 @@
  * The nn layer: modules, layers, initialisers and checkpoints (safetensors + config).
  */
 export { Module, ModuleList } from './module.js';
-export { Linear, Embedding, LayerNorm, Conv2d, MultiHeadAttention, Mlp, TransformerBlock, type KvEntry } from './layers.js';
+export { Linear, Embedding, LayerNorm, GroupNorm, Conv2d, MultiHeadAttention, Mlp, TransformerBlock, type KvEntry } from './layers.js';
 export { normalInit, fanInUniform, zerosInit, onesInit, DEFAULT_INIT_STD } from './init.js';
 export { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors } from './safetensors.js';
 export {

@@ -51,6 +51,20 @@ export class LayerNorm extends Module {
   }
 }
 
+/** Group normalisation over (B, C, ...) with a learned per-channel gain and bias. */
+export class GroupNorm extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  constructor(readonly channels: number, readonly groups: number) {
+    super();
+    this.weight = this.param('weight', onesInit([channels]), false);
+    this.bias = this.param('bias', zerosInit([channels]), false);
+  }
+  forward(x: Tensor): Tensor {
+    return F.groupNorm(x, this.groups, this.weight, this.bias);
+  }
+}
+
 /** 2-D convolution with square kernels. */
 export class Conv2d extends Module {
   readonly weight: Tensor;

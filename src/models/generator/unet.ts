@@ -4,7 +4,7 @@
  * tokens at the 8x8 and 16x16 levels (where layout and colour binding are decided). It
  * predicts the rectified-flow velocity v = noise - data.
  */
-import { Conv2d, Linear, Module, ModuleList, zerosInit, onesInit } from '../../nn/index.js';
+import { Conv2d, GroupNorm, Linear, Module, ModuleList } from '../../nn/index.js';
 import { cat, F, arange, type Tensor } from '../../tensor/index.js';
 import { ShapeError } from '../../errors.js';
 import type { GeneratorConfig } from './config.js';
@@ -20,20 +20,6 @@ function groupsFor(ch: number, want: number): number {
   let g = Math.min(want, ch);
   while (ch % g !== 0) g--;
   return g;
-}
-
-/** Group normalisation with a learned gain and bias. */
-class GroupNorm extends Module {
-  readonly weight: Tensor;
-  readonly bias: Tensor;
-  constructor(readonly ch: number, readonly groups: number) {
-    super();
-    this.weight = this.param('weight', onesInit([ch]), false);
-    this.bias = this.param('bias', zerosInit([ch]), false);
-  }
-  forward(x: Tensor): Tensor {
-    return F.groupNorm(x, this.groups, this.weight, this.bias);
-  }
 }
 
 /** GN -> SiLU -> conv, FiLM(emb) on the second GN, -> SiLU -> conv, plus a (1x1) skip. */

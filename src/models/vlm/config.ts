@@ -26,6 +26,13 @@ export interface VlmConfig {
    * features come much sooner in training, as in "Early convolutions help transformers see better").
    */
   readonly stem: 'patch' | 'conv';
+  /**
+   * Initial scale of the role embeddings of image and video segments (a table of their own).
+   * Image features are ~10x larger than GPT-2-sized (0.02) embeddings, so a 0.02 role vector
+   * is drowned and a pairwise model cannot tell its reference from its candidate for hundreds
+   * of steps. 0 shares the text role table (checkpoints from before this setting).
+   */
+  readonly mediaRoleStd: number;
   /** Most video frames a sequence can hold; frames are pooled 2x2 to a quarter of the tokens. */
   readonly maxFrames: number;
   /** Longest text segment (positions are counted within a segment). */
@@ -47,6 +54,7 @@ export const DEFAULT_VLM_CONFIG: Omit<VlmConfig, 'vocab'> = {
   patch: 4,
   stemChannels: 16,
   stem: 'conv',
+  mediaRoleStd: 0.3,
   maxFrames: 8,
   maxTextLen: 64,
   dropout: 0,
@@ -58,6 +66,7 @@ export function vlmConfig(overrides: Partial<VlmConfig> & { vocab: readonly stri
   const known = new Set([...Object.keys(DEFAULT_VLM_CONFIG), 'vocab']);
   for (const k of Object.keys(overrides)) if (!known.has(k)) throw new ConfigError(`unknown VLM config key '${k}' (known: ${[...known].join(', ')})`);
   const c: VlmConfig = { ...DEFAULT_VLM_CONFIG, ...overrides };
+  if (!(c.mediaRoleStd >= 0)) throw new ConfigError(`mediaRoleStd must be >= 0, got ${c.mediaRoleStd}`);
   if (c.stem !== 'patch' && c.stem !== 'conv') throw new ConfigError(`stem must be 'patch' or 'conv', got '${String(c.stem)}'`);
   if (c.stem === 'conv' && !Number.isInteger(Math.log2(c.patch))) throw new ConfigError(`the conv stem needs a power-of-two patch, got ${c.patch}`);
   if (c.dim % c.heads !== 0) throw new ConfigError(`dim ${c.dim} must be divisible by heads ${c.heads}`);
@@ -80,5 +89,6 @@ export function vlmConfigFromJson(raw: Record<string, unknown>): VlmConfig {
   if (!Array.isArray(picked.vocab)) throw new ConfigError('checkpoint config has no vocab list');
   // checkpoints written before the stem was a setting had the patch stem
   picked.stem ??= 'patch';
+  picked.mediaRoleStd ??= 0;
   return vlmConfig(picked as Partial<VlmConfig> & { vocab: string[] });
 }

@@ -17,6 +17,8 @@ export class TinyVlm extends Module {
   readonly tok: Embedding;
   readonly textPos: Embedding;
   readonly role: Embedding;
+  /** Role embeddings of media segments (null: they share `role`, as checkpoints before config.mediaRoleStd). */
+  readonly mediaRole: Embedding | null;
   readonly encoder: ImageEncoder;
   readonly blocks: ModuleList<TransformerBlock>;
   readonly lnf: LayerNorm;
@@ -29,6 +31,7 @@ export class TinyVlm extends Module {
     this.tok = this.child('tok', new Embedding(config.vocab.length, d));
     this.textPos = this.child('text_pos', new Embedding(config.maxTextLen, d));
     this.role = this.child('role', new Embedding(ROLES.length, d));
+    this.mediaRole = config.mediaRoleStd > 0 ? this.child('media_role', new Embedding(ROLES.length, d, { std: config.mediaRoleStd })) : null;
     this.encoder = this.child('encoder', new ImageEncoder(config));
     this.blocks = this.child('blocks', new ModuleList(Array.from({ length: config.layers }, () => new TransformerBlock(d, config.heads, { mlpRatio: config.mlpRatio, dropout: config.dropout }))));
     this.lnf = this.child('lnf', new LayerNorm(d));
@@ -36,8 +39,9 @@ export class TinyVlm extends Module {
     this.scalar = config.scalarHead ? this.child('scalar', new Linear(d, 1)) : null;
   }
 
-  private roleVector(role: string): Tensor {
-    return this.role.weight.select(0, ROLES.indexOf(role as (typeof ROLES)[number]));
+  private roleVector(role: string, media = false): Tensor {
+    const table = media && this.mediaRole ? this.mediaRole : this.role;
+    return table.weight.select(0, ROLES.indexOf(role as (typeof ROLES)[number]));
   }
 
   /** Embeds text ids (B, L) with positions 0..L-1 within the segment and the segment's role. */
@@ -49,8 +53,8 @@ export class TinyVlm extends Module {
   /** Embeds one batch segment. */
   embedSegment(s: BatchSegment): Tensor {
     if (s.kind === 'text') return this.embedText(s.ids, s.role);
-    if (s.kind === 'image') return this.encoder.encodeImages(s.pixels).add(this.roleVector(s.role));
-    return this.encoder.encodeFrames(s.frames).add(this.roleVector(s.role));
+    if (s.kind === 'image') return this.encoder.encodeImages(s.pixels).add(this.roleVector(s.role, true));
+    return this.encoder.encodeFrames(s.frames).add(this.roleVector(s.role, true));
   }
 
   /** The whole input sequence (B, T, D): prefix segments then answer inputs. */

@@ -12,7 +12,11 @@ import { tensor, type Tensor } from '../../tensor/index.js';
 import type { Role, VlmConfig } from './config.js';
 import { tokensPerFrame, tokensPerImage } from './config.js';
 
-export type Segment = { readonly kind: 'text'; readonly role: Role; readonly ids: readonly number[] } | { readonly kind: 'media'; readonly role: Role; readonly media: Media };
+/**
+ * A text or media segment. A media segment (a still image) may carry `labels`: one target token
+ * id per image token (IGNORE_INDEX for none), read by grounded pretraining.
+ */
+export type Segment = { readonly kind: 'text'; readonly role: Role; readonly ids: readonly number[] } | { readonly kind: 'media'; readonly role: Role; readonly media: Media; readonly labels?: readonly number[] };
 
 /** One training or scoring example: segments, then answer tokens (targets). */
 export interface SequenceSpec {
@@ -40,6 +44,8 @@ export interface VlmBatch {
   readonly targets: Tensor | null;
   /** Loss weights (B, La) or null. */
   readonly weights: Tensor | null;
+  /** Targets of image tokens (B, T), IGNORE_INDEX elsewhere; null when no segment has labels. */
+  readonly tokenTargets: Tensor | null;
   /** Additive attention mask (B, 1, T, T). */
   readonly mask: Tensor;
   /** Total sequence length T. */
@@ -98,6 +104,7 @@ export function buildBatch(specs: readonly SequenceSpec[], config: VlmConfig): V
   const padCols: boolean[][] = specs.map(() => []);
   let segNo = 0;
   const allSegs = [...first.segments, { kind: 'text', role: 'answer', ids: [ANS_ID] } as Segment];
+  const labelled: { row: number; at: number; labels: readonly number[] }[] = [];
   allSegs.forEach((seg, si) => {
     if (seg.kind === 'text') {
       const rows = specs.map((s) => (si < s.segments.length ? (s.segments[si] as Extract<Segment, { kind: 'text' }>).ids : [ANS_ID]));
@@ -120,6 +127,12 @@ export function buildBatch(specs: readonly SequenceSpec[], config: VlmConfig): V
       if (seg.media.kind === 'image') {
         const pixels = imagesToTensor(medias.map((m) => mediaFrames(m)[0]!), config.imageSize);
         const len = tokensPerImage(config);
+        specs.forEach((s, row) => {
+          const labels = (s.segments[si] as Extract<Segment, { kind: 'media' }>).labels;
+          if (!labels) return;
+          if (labels.length !== len) throw new ShapeError(`image labels have ${labels.length} entries, the image has ${len} tokens`);
+          labelled.push({ row, at: segIds.length, labels });
+        });
         segments.push({ kind: 'image', role: seg.role, pixels, length: len });
         for (let j = 0; j < len; j++) segIds.push(segNo);
         padCols.forEach((p) => p.push(...new Array<boolean>(len).fill(false)));
@@ -172,5 +185,11 @@ export function buildBatch(specs: readonly SequenceSpec[], config: VlmConfig): V
       for (let k = 0; k < t; k++) if (segIds[k]! > segIds[q]! || pads[k]) m[row + k] = Number.NEGATIVE_INFINITY;
     }
   }
-  return { size: b, segments, answerInputs, targets, weights, mask: tensor(m, [b, 1, t, t]), length: t, ansIndex };
+  let tokenTargets: Tensor | null = null;
+  if (labelled.length > 0) {
+    const tt = new Int32Array(b * t).fill(IGNORE_INDEX);
+    for (const l of labelled) tt.set(l.labels, l.row * t + l.at);
+    tokenTargets = tensor(tt, [b, t], 'int64');
+  }
+  return { size: b, segments, answerInputs, targets, weights, tokenTargets, mask: tensor(m, [b, 1, t, t]), length: t, ansIndex };
 }

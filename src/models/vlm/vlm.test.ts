@@ -152,13 +152,22 @@ describe('checkpoints', () => {
     expect(() => vlmConfig({ ...TINY, stem: 'conv', imageSize: 36, patch: 6 })).toThrow(/power-of-two/);
     const conv = new TinyVlm(vlmConfig({ ...TINY, stem: 'conv' }));
     const patch = new TinyVlm(vlmConfig({ ...TINY, stem: 'patch' }));
-    // conv: 3x3 8->16, 3x3 16->32 (stride 2 twice for patch 4), 1x1 32->32; patch: a 4x4 8->32 patchify
-    expect(conv.parameterCount() - patch.parameterCount()).toBe(16 * 8 * 9 + 16 + 32 * 16 * 9 + 32 + 32 * 32 + 32 - (32 * 8 * 16 + 32));
+    // conv: 3x3 8->16, 3x3 16->32 (stride 2 twice for patch 4), 1x1 32->32, a norm (gain, bias) after
+    // each of the three 3x3 convolutions; patch: a 4x4 8->32 patchify
+    expect(conv.parameterCount() - patch.parameterCount()).toBe(16 * 8 * 9 + 16 + 32 * 16 * 9 + 32 + 32 * 32 + 32 + 2 * (8 + 16 + 32) - (32 * 8 * 16 + 32));
     const images = imagesToTensor([noiseImage(1), noiseImage(2)], 32);
     expect(conv.encoder.encodeImages(images).shape).toEqual(patch.encoder.encodeImages(images).shape);
-    const { stem: _, ...old } = { ...patch.config, paradigm: 'pairwise' };
-    saveCheckpoint(join(dir, 'old'), { config: old, model: patch });
-    expect(loadVlmCheckpoint(join(dir, 'old')).model.config.stem).toBe('patch');
+    const before = new TinyVlm(vlmConfig({ ...TINY, stem: 'patch', mediaRoleStd: 0 }));
+    const { stem: _s, mediaRoleStd: _m, ...old } = { ...before.config, paradigm: 'pairwise' };
+    saveCheckpoint(join(dir, 'old'), { config: old, model: before });
+    before.dispose();
+    const legacy = loadVlmCheckpoint(join(dir, 'old')).model;
+    expect(legacy.config.stem).toBe('patch');
+    // and without a media role table: images use the text role embeddings, as they were trained
+    expect(legacy.config.mediaRoleStd).toBe(0);
+    expect(legacy.mediaRole).toBeNull();
+    expect(conv.mediaRole).not.toBeNull();
+    expect(() => vlmConfig({ ...TINY, mediaRoleStd: -1 })).toThrow(ConfigError);
     conv.dispose();
     patch.dispose();
   });

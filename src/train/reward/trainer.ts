@@ -15,12 +15,13 @@ import { answerLoss, TinyVlm } from '../../models/vlm/model.js';
 import type { ContextOptions } from '../../models/vlm/prompting.js';
 import { VlmScorer, type Paradigm } from '../../models/vlm/scorer.js';
 import { buildBatch, groupByLayout, type SequenceSpec } from '../../models/vlm/sequence.js';
-import { AdamW, clipGradNorm, lrAt, manualSeed, setNumThreads, tidy, type Tensor } from '../../tensor/index.js';
+import { AdamW, clipGradNorm, F, lrAt, manualSeed, setNumThreads, tidy, type Tensor } from '../../tensor/index.js';
 import { readJson, toJsonl } from '../../util/fs.js';
 import { Rng } from '../../util/rng.js';
 import type { TrainItem, TrainPair } from './data.js';
 import { evaluatePairs, type RmEvaluation } from './evaluate.js';
 import { bradleyTerryLoss } from './losses.js';
+import { evaluateVqa, type VqaEvaluation } from './pretrain-eval.js';
 
 export type TrainParadigm = Paradigm | 'pretrain';
 
@@ -38,6 +39,8 @@ export interface RmTrainConfig {
   readonly evalEvery: number;
   /** Weight of the yes/no cross-entropy term beside the BT loss (pointwise). */
   readonly pointwiseCeWeight: number;
+  /** Weight of the image-token term of grounded pretraining (items whose images carry labels). */
+  readonly groundingWeight: number;
   readonly seed: number;
   readonly threads: number;
 }
@@ -55,10 +58,14 @@ export const DEFAULT_RM_TRAIN_CONFIG: RmTrainConfig = {
   clip: 1,
   evalEvery: 200,
   pointwiseCeWeight: 0.5,
+  groundingWeight: 0.5,
   seed: 0,
   // DESIGN.md 3: one torch thread was best for small transformers on 2 cores
   threads: 1,
 };
+
+/** Visual questions asked at each pretraining evaluation. */
+export const PRETRAIN_EVAL_QUESTIONS = 300;
 
 /** One line of metrics.jsonl. */
 export interface RmMetrics {
@@ -68,13 +75,15 @@ export interface RmMetrics {
   gradNorm: number;
   itemsPerSec: number;
   eval?: Record<string, RmEvaluation>;
+  /** Pretraining: visual-question accuracy per skill on fresh scenes. */
+  vqa?: VqaEvaluation;
 }
 
 export interface RmTrainJob {
   readonly out: string;
   readonly config: RmTrainConfig;
   /** A fresh model config, or the checkpoint to start from (pretrained VLM). */
-  readonly model: { readonly init: string } | { readonly config: VlmConfig };
+  readonly model: { readonly init: string; readonly overrides?: Partial<Pick<VlmConfig, 'mediaRoleStd'>> } | { readonly config: VlmConfig };
   readonly items: readonly TrainItem[];
   /** Pairs to evaluate on, by split name. */
   readonly evalSets?: Readonly<Record<string, readonly TrainPair[]>>;
@@ -87,7 +96,8 @@ export interface RmTrainJob {
 
 function loadModel(job: RmTrainJob): TinyVlm {
   if ('config' in job.model) return new TinyVlm(job.model.config);
-  const model = new TinyVlm(vlmConfigFromJson(readCheckpointConfig(job.model.init)));
+  // overrides may add parts the checkpoint lacks (a media role table): they start from their initialisation
+  const model = new TinyVlm({ ...vlmConfigFromJson(readCheckpointConfig(job.model.init)), ...job.model.overrides });
   loadWeights(job.model.init, model, { strict: false });
   return model;
 }
@@ -113,7 +123,16 @@ function lossFor(model: TinyVlm, items: TrainItem[], cfg: RmTrainConfig, yesId: 
   const losses: { loss: Tensor; weight: number }[] = [];
   for (const group of groupByLayout(singles)) {
     const batch = buildBatch(group, model.config);
-    losses.push({ loss: answerLoss(model.answerLogits(batch), batch.targets!, batch.weights!), weight: group.length });
+    if (!batch.tokenTargets) {
+      losses.push({ loss: answerLoss(model.answerLogits(batch), batch.targets!, batch.weights!), weight: group.length });
+      continue;
+    }
+    // grounded pretraining: image tokens also predict the word of the object under them
+    const h = model.hidden(batch);
+    const answer = answerLoss(model.logits(h.slice(1, batch.ansIndex)), batch.targets!, batch.weights!);
+    const [b, t] = batch.tokenTargets.shape as [number, number];
+    const grounding = F.crossEntropy(model.logits(h).reshape(b * t, -1), batch.tokenTargets.reshape(b * t));
+    losses.push({ loss: answer.add(grounding.mul(cfg.groundingWeight)), weight: group.length });
   }
   if (pairs.length > 0) {
     const specs: SequenceSpec[] = [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)];
@@ -214,6 +233,10 @@ export function trainRewardModel(job: RmTrainJob): { model: TinyVlm; metrics: Rm
     if ((cfg.evalEvery > 0 && (step + 1) % cfg.evalEvery === 0) || last) {
       evaluation = runEval();
       m.eval = evaluation;
+      if (cfg.paradigm === 'pretrain') {
+        m.vqa = evaluateVqa(model, { n: PRETRAIN_EVAL_QUESTIONS, seed: cfg.seed + 4242 });
+        model.train();
+      }
     }
     metrics.push(m);
     appendFileSync(metricsFile, JSON.stringify(m) + '\n');
