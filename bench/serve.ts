@@ -4,7 +4,8 @@
  * The reward server under 32 concurrent clients (autocannon on 127.0.0.1, one item a request,
  * as an RL reward function sends): requests per second with dynamic batching, with batching
  * off (max batch 1), and the in-process batched scoring rate of the same model (batches of 32
- * decoded queries straight into model.score, same libtorch thread count); p50/p99 latency,
+ * decoded queries straight into model.score, same libtorch thread count; also one query at a
+ * time, inProcessUnbatchedRps: the model's own gain from batching bounds the server's); p50/p99 latency,
  * errors, and RSS growth of the server process over the batched run (from 2 s in, after a
  * forced GC at both ends; the V8 heap retained after GC is printed beside it to tell a leak
  * from allocator warm-up). The server and the in-process run each get their own child
@@ -41,7 +42,7 @@ const MAX_WAIT_MS = 5;
 const DEFAULT_SECONDS = 60;
 /** The unbatched and in-process runs are rates, not soaks: they need less time. */
 const UNBATCHED_MAX_S = 10;
-const IN_PROCESS_MAX_S = 10;
+const IN_PROCESS_MAX_S = 5;
 /** RSS is compared from this long into the batched run (after JIT and pool warm-up). */
 const RSS_WARMUP_S = 2;
 /** RSS sampling period during the batched run. */
@@ -184,24 +185,28 @@ async function serverChild(): Promise<void> {
   process.send!({ url });
 }
 
-/** Child: batches of MAX_BATCH decoded queries straight into model.score for `seconds`. */
+/** Child: batches of MAX_BATCH decoded queries straight into model.score for `seconds`, then single queries for the same time. */
 async function inProcessChild(): Promise<void> {
   const spec = JSON.parse(process.env.BENCH_SPEC!) as ModelSpec;
   const seconds = Number(process.env.BENCH_SECONDS);
   const size = Number(process.env.BENCH_IMAGE_SIZE);
   const model = await buildModel({ ...spec, thread: 'main' });
   const q: RewardQuery = { task: 't2i', prompt: PROMPT, candidate: imageMedia(spec.kind === 'real' ? noiseImage(size) : blankImage(size, size, [200, 40, 40])) };
-  const batch = new Array<RewardQuery>(MAX_BATCH).fill(q);
-  await model.score(batch); // warm-up: first-call allocations and JIT
-  let items = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000) {
-    await model.score(batch);
-    items += batch.length;
-  }
-  const rate = items / ((performance.now() - t0) / 1000);
+  const rate = async (n: number): Promise<number> => {
+    const batch = new Array<RewardQuery>(n).fill(q);
+    await model.score(batch); // warm-up: first-call allocations and JIT
+    let items = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < seconds * 1000) {
+      await model.score(batch);
+      items += batch.length;
+    }
+    return items / ((performance.now() - t0) / 1000);
+  };
+  const batched = await rate(MAX_BATCH);
+  const single = await rate(1);
   await model.close?.();
-  process.send!({ rate }, () => process.exit(0));
+  process.send!({ rates: { batched, single } }, () => process.exit(0));
 }
 
 interface LoadResult {
@@ -274,11 +279,11 @@ async function loadServer(spec: ModelSpec, maxBatch: number, seconds: number, bo
   };
 }
 
-async function inProcessRate(spec: ModelSpec, seconds: number, imageSize: number): Promise<number> {
+async function inProcessRates(spec: ModelSpec, seconds: number, imageSize: number): Promise<{ batched: number; single: number }> {
   const proc = child('inprocess', { BENCH_SPEC: JSON.stringify(spec), BENCH_SECONDS: String(seconds), BENCH_IMAGE_SIZE: String(imageSize) });
-  const rate = await ask<number>(proc, '', 'rate');
+  const rates = await ask<{ batched: number; single: number }>(proc, '', 'rates');
   await new Promise((r) => proc.once('exit', r));
-  return rate;
+  return rates;
 }
 
 async function main(): Promise<void> {
@@ -304,8 +309,9 @@ async function main(): Promise<void> {
   const body = JSON.stringify({ items: [{ task: 't2i', prompt: PROMPT, image: encodePng(image).toString('base64') }] });
   log(`bench:serve: ${describe}; model on the ${args.thread === 'worker' ? 'worker thread' : 'main thread'}, ${args.threads} libtorch thread(s), OPENBLAS_NUM_THREADS=${process.env.OPENBLAS_NUM_THREADS ?? '(unset)'}; ${CONNECTIONS} clients, 1 item a request; load average ${loadBefore.toFixed(2)}`);
   try {
-    const inProcessRps = await inProcessRate(spec, Math.min(args.seconds, IN_PROCESS_MAX_S), imageSize);
-    log(`in-process batched scoring (batch ${MAX_BATCH}, decoded queries): ${inProcessRps.toFixed(0)} items/s`);
+    const inProcess = await inProcessRates(spec, Math.min(args.seconds, IN_PROCESS_MAX_S), imageSize);
+    const inProcessRps = inProcess.batched;
+    log(`in-process scoring (decoded queries): batches of ${MAX_BATCH} ${inProcessRps.toFixed(0)} items/s, one at a time ${inProcess.single.toFixed(0)} items/s (the model's own batching gain: ${(inProcessRps / inProcess.single).toFixed(1)}x)`);
     const unbatched = await loadServer(spec, 1, Math.min(args.seconds, UNBATCHED_MAX_S), body);
     log(`server, batching off: ${unbatched.rps.toFixed(0)} req/s, p50 ${unbatched.p50Ms} ms, p99 ${unbatched.p99Ms} ms, errors ${unbatched.errors}`);
     const batched = await loadServer(spec, args.maxBatch, args.seconds, body);
@@ -324,6 +330,7 @@ async function main(): Promise<void> {
           batchedRps: batched.rps,
           unbatchedRps: unbatched.rps,
           inProcessRps,
+          inProcessUnbatchedRps: inProcess.single,
           errors: batched.errors + unbatched.errors,
           p50Ms: batched.p50Ms,
           p99Ms: batched.p99Ms,
