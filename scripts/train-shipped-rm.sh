@@ -10,9 +10,11 @@ RM_STEPS=${2:-1000}
 WORK=${RD_WORK:-runs/shipped-rm}
 mkdir -p "$WORK"
 MIX=${RD_MIX:---mix pointwise,vqa}
-node dist/src/cli/main.js vlm pretrain --preset rd-m --out "$WORK/pretrained" --steps "$PRE_STEPS" --lr 2e-3 --items 20000 --seed 0
+node dist/src/cli/main.js vlm pretrain --preset rd-m --out "$WORK/pretrained" --steps "$PRE_STEPS" --lr 2e-3 --items 20000 --seed 0 \
+  --media-role-std 0
 node dist/src/cli/main.js vlm eval --model "$WORK/pretrained" --json > "$WORK/pretrained-vqa.json"
-node dist/src/cli/main.js rm train --init "$WORK/pretrained" --paradigm pairwise --context instruction \
+# the media role table joins at fine-tuning (--media-role-std 0.3), as in the run that made the shipped model
+node dist/src/cli/main.js rm train --init "$WORK/pretrained" --media-role-std 0.3 --paradigm pairwise --context instruction \
   --criteria alignment --pairs 20000 --eval-pairs 300 --steps "$RM_STEPS" --eval-every 250 --seed 0 $MIX --out "$WORK/rm"
 mkdir -p models/rd-rm-tiny
 cp "$WORK/rm/config.json" "$WORK/rm/model.safetensors" models/rd-rm-tiny/

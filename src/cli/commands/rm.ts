@@ -90,8 +90,10 @@ export function register(program: Command): void {
     .description('pretrain a tiny VLM on world captions and visual questions (next-token prediction)')
     .option('--preset <name>', `model size (${Object.keys(VLM_PRESETS).join(', ')})`, 'rd-m')
     .requiredOption('--out <dir>', 'checkpoint folder to write')
+    .option('--init <ckpt>', 'continue from this VLM checkpoint (a fresh schedule; its size and stem win over --preset)')
     .option('--stem <kind>', "image stem: 'conv' (stride-2 convolutions) or 'patch' (one convolution and a linear patchify)", DEFAULT_VLM_CONFIG.stem)
     .option('--steps <n>', 'optimizer steps', '2000')
+    .option('--media-role-std <x>', 'scale of the media role embeddings (0 shares the text role table)', String(DEFAULT_VLM_CONFIG.mediaRoleStd))
     .option('--no-ground', 'skip grounded pretraining (image tokens predicting the class word of the object under them)')
     .option('--loss-per <unit>', "average the loss per 'token' or per 'sequence' (questions then weigh as much as long captions)", 'token')
     .option('--items <n>', 'distinct captions and questions to generate', '20000')
@@ -102,15 +104,15 @@ export function register(program: Command): void {
     .option('--resume', 'continue a killed run from its last checkpoint')
     .option('--json', 'print one JSON object when done')
     .action(
-      action((o: { preset: string; out: string; stem: string; steps: string; lossPer: string; ground: boolean; items: string; batch: string; lr: string; seed: string; threads: string; resume?: boolean; json?: boolean }) => {
-        const config = vlmConfig({ ...vlmPreset(o.preset), stem: o.stem as VlmConfig['stem'], vocab: fullVocab() });
+      action((o: { preset: string; init?: string; out: string; stem: string; mediaRoleStd: string; steps: string; lossPer: string; ground: boolean; items: string; batch: string; lr: string; seed: string; threads: string; resume?: boolean; json?: boolean }) => {
+        const config = o.init ? vlmConfigFromJson(readCheckpointConfig(o.init)) : vlmConfig({ ...vlmPreset(o.preset), stem: o.stem as VlmConfig['stem'], mediaRoleStd: Number(o.mediaRoleStd), vocab: fullVocab() });
         const tok = new Tokenizer(config.vocab.slice(SPECIAL_TOKENS.length));
         if (o.lossPer !== 'token' && o.lossPer !== 'sequence') throw new ConfigError(`--loss-per must be 'token' or 'sequence', got '${o.lossPer}'`);
         const items = pretrainItems(intOption('items', o.items, 20000, 1), intOption('seed', o.seed, 0), tok, config.imageSize, { perSequence: o.lossPer === 'sequence', groundPatch: o.ground ? config.patch : undefined });
         const steps = intOption('steps', o.steps, 2000, 1);
         const bar = progress('pretrain', steps, { quiet: o.json });
         const cfg: RmTrainConfig = { ...DEFAULT_RM_TRAIN_CONFIG, paradigm: 'pretrain', steps, batchSize: intOption('batch', o.batch, 32, 1), lr: number('lr', o.lr, 2e-3), seed: intOption('seed', o.seed, 0), threads: intOption('threads', o.threads, 1, 1), evalEvery: 500 };
-        const r = trainRewardModel({ out: o.out, config: cfg, model: { config }, items, resume: o.resume, onStep: (m) => bar.tick(1, { loss: m.loss.toFixed(3) }) });
+        const r = trainRewardModel({ out: o.out, config: cfg, model: o.init ? { init: o.init } : { config }, items, resume: o.resume, onStep: (m) => bar.tick(1, { loss: m.loss.toFixed(3) }) });
         bar.stop();
         const vqa = r.metrics.at(-1)?.vqa ?? null;
         const summary = { out: o.out, preset: o.preset, params: r.model.parameterCount(), steps, finalLoss: r.metrics.at(-1)?.loss ?? null, vqa };
