@@ -22,7 +22,7 @@ import type { Detection } from './score.js';
 import type { GenevalMetadata, MotionKind } from './types.js';
 import { DIRECTIONS, SPEEDS } from './types.js';
 import {
-  DEFAULT_FRAMES, VIDEO_TAGS, addMovingDistractors, checkFrames, clipFor, clipScene, definitePhrase, drawVideoPrompt, layoutMovers, motionPhrase, moverFits, placeMover,
+  DEFAULT_FRAMES, VIDEO_TAGS, addMovingDistractors, kindsFor, checkFrames, clipFor, clipScene, definitePhrase, drawVideoPrompt, layoutMovers, motionPhrase, moverFits, placeMover,
   renderClip, velocityFor, type Clip, type Mover, type VideoTask,
 } from './video.js';
 import { TEMPORAL_DEGRADATIONS, degradeClip } from './video-degrade.js';
@@ -59,6 +59,8 @@ const CONFLICT_SHARE = 0.5;
 /** Share of pairs given one extra distractor on one side. */
 const ONE_SIDED_DISTRACTOR_SHARE = 0.3;
 const PAIR_TRIES = 20;
+/** Failed draws of one pair's design before a new design is drawn. */
+const PLAN_TRIES = 40;
 const SPLIT_SALT: Readonly<Record<Split, number>> = { train: 101, id: 202, ood: 303 };
 const TASK_SALT: Readonly<Record<VideoTask, number>> = { t2v: 17, i2v: 29 };
 /** How rationales name the two videos. */
@@ -125,9 +127,10 @@ function editMovers(kind: AlignmentError, ms: readonly Mover[], meta: GenevalMet
 }
 
 /** A clip that does what `meta` says and a minimally edited one that gets its objects wrong. */
-function alignmentClips(meta: GenevalMetadata, rng: Rng, style: LayoutStyle, ood: boolean, frames: number): { good: Clip; bad: Clip; error: string } | undefined {
-  const error = rng.pick(errorsFor(meta));
-  const choice = rng.next();
+function alignmentClips(meta: GenevalMetadata, rng: Rng, style: LayoutStyle, ood: boolean, frames: number, plan: Rng): { good: Clip; bad: Clip; error: string } | undefined {
+  const kinds = errorsFor(meta);
+  const error = kinds[Math.floor(plan.next() * kinds.length)]!;
+  const choice = plan.next();
   for (let t = 0; t < PAIR_TRIES; t++) {
     let g: Mover[] | undefined;
     let b: Mover[] | undefined;
@@ -205,10 +208,27 @@ function editMotion(error: MotionError, clip: Clip, meta: GenevalMetadata, claus
   return nm && { ...clip, movers: clip.movers.map((x, j) => (j === i ? nm : x)) };
 }
 
-/** A clip doing what `meta` says and one with a motion error (the prompt is drawn to fit the error); undefined when none fit. */
-export function motionClips(tag: GenevalMetadata['tag'], rng: Rng, style: LayoutStyle, split: Split, task: VideoTask, frames: number): { meta: GenevalMetadata; good: Clip; bad: Clip; error: string } | undefined {
-  const error = rng.pick(MOTION_ERRORS);
-  const clauseSeed = rng.int(0, 2);
+/**
+ * A clip doing what `meta` says and one with a motion error (the prompt is drawn to fit the
+ * error); undefined when none fit. The error comes from `plan`, so that a caller retrying with
+ * the same plan keeps each error's share exact (errors that fit less easily are not dropped
+ * more often, which would tilt "more motion" one way).
+ */
+export function motionClips(
+  tag: GenevalMetadata['tag'],
+  rng: Rng,
+  style: LayoutStyle,
+  split: Split,
+  task: VideoTask,
+  frames: number,
+  plan: Rng = rng,
+  exclude: readonly MotionError[] = [],
+): { meta: GenevalMetadata; good: Clip; bad: Clip; error: string } | undefined {
+  // errors that apply to the tag's clauses: counting groups only move or stand still, and
+  // appears_late goes with its mirror no_appear (objects and motion stay balanced)
+  const groups = tag === 'counting';
+  const error = plan.pick(MOTION_ERRORS.filter((e) => !exclude.includes(e) && (!groups || (e !== 'appears_late' && ERROR_NEEDS[e].some((k) => kindsFor(2).includes(k))))));
+  const clauseSeed = plan.int(0, 2);
   const meta = drawVideoPrompt(tag, rng, split === 'ood' ? 'ood' : 'id', task, { index: clauseSeed, kinds: ERROR_NEEDS[error] });
   const clause = clauseSeed % meta.include.length;
   for (let t = 0; t < PAIR_TRIES; t++) {
@@ -354,8 +374,12 @@ function pickSpec(kinds: readonly Degradation[], range: readonly [number, number
   return { kind: rng.pick(kinds), severity: rng.uniform(range[0], range[1]) };
 }
 
-/** One video pair of a criterion; undefined when the draw did not give a valid pair. */
-function videoPair(tag: GenevalMetadata['tag'], criterion: Criterion, split: Split, task: VideoTask, rng: Rng, size: number, frames: number, rationaleFrom: 'oracle' | 'scene'): PairCore | undefined {
+/**
+ * One video pair of a criterion; undefined when the draw did not give a valid pair. `plan`
+ * draws the pair's design (error kind, conflict, degradation kind) and is the same on every
+ * retry of one pair, `rng` everything else.
+ */
+function videoPair(tag: GenevalMetadata['tag'], criterion: Criterion, split: Split, task: VideoTask, rng: Rng, plan: Rng, size: number, frames: number, rationaleFrom: 'oracle' | 'scene'): PairCore | undefined {
   const style = styleOf(split);
   const domain = split === 'ood' ? 'ood' : 'id';
   let meta: GenevalMetadata;
@@ -367,25 +391,26 @@ function videoPair(tag: GenevalMetadata['tag'], criterion: Criterion, split: Spl
   let dc: DegradationSpec | undefined;
   let dr: DegradationSpec | undefined;
   if (criterion === 'motion') {
-    const mc = motionClips(tag, rng, style, split, task, frames);
+    const mc = motionClips(tag, rng, style, split, task, frames, plan);
     if (!mc) return undefined;
     ({ meta, error } = mc);
     chosenClip = conditionClip = mc.good;
     rejectedClip = mc.bad;
-    if (rng.chance(MILD_DEGRADE_SHARE)) {
-      conflict = rng.chance(0.5);
-      const spec = pickSpec(MILD_DEGRADATIONS, MILD_SEVERITY, rng);
+    if (plan.chance(MILD_DEGRADE_SHARE)) {
+      conflict = plan.chance(0.5);
+      const spec = pickSpec(MILD_DEGRADATIONS, MILD_SEVERITY, plan);
       if (conflict) dc = spec;
       else dr = spec;
     }
   } else if (criterion === 'consistency') {
-    conflict = rng.chance(CONFLICT_SHARE);
-    const spec = { kind: rng.pick(TEMPORAL_DEGRADATIONS), severity: rng.uniform(CONSISTENCY_SEVERITY[0], CONSISTENCY_SEVERITY[1]) };
+    conflict = plan.chance(CONFLICT_SHARE);
+    const spec = { kind: plan.pick(TEMPORAL_DEGRADATIONS), severity: plan.uniform(CONSISTENCY_SEVERITY[0], CONSISTENCY_SEVERITY[1]) };
     let good: Clip;
     let other: Clip;
     if (conflict) {
-      // the consistent video gets the motion wrong; the inconsistent one gets it right
-      const mc = motionClips(tag, rng, style, split, task, frames);
+      // the consistent video gets the motion wrong; the inconsistent one gets it right (for
+      // i2v both start from the condition, so the error must leave the first frame alone)
+      const mc = motionClips(tag, rng, style, split, task, frames, plan, task === 'i2v' ? ['no_appear', 'appears_late'] : []);
       if (!mc) return undefined;
       meta = mc.meta;
       good = mc.good;
@@ -408,22 +433,22 @@ function videoPair(tag: GenevalMetadata['tag'], criterion: Criterion, split: Spl
     error = spec.kind;
   } else {
     meta = drawVideoPrompt(tag, rng, domain, task);
-    const sc = alignmentClips(meta, rng, style, split === 'ood', frames);
+    const sc = alignmentClips(meta, rng, style, split === 'ood', frames, plan);
     if (!sc) return undefined;
     if (criterion === 'alignment') {
       chosenClip = conditionClip = sc.good;
       rejectedClip = sc.bad;
       error = sc.error;
-      if (rng.chance(MILD_DEGRADE_SHARE)) {
-        conflict = rng.chance(0.5);
-        const spec = pickSpec(MILD_DEGRADATIONS, MILD_SEVERITY, rng);
+      if (plan.chance(MILD_DEGRADE_SHARE)) {
+        conflict = plan.chance(0.5);
+        const spec = pickSpec(MILD_DEGRADATIONS, MILD_SEVERITY, plan);
         if (conflict) dc = spec;
         else dr = spec;
       }
     } else {
       // quality: the same clip clean vs degraded, or (conflict) a clean misaligned clip vs the aligned one degraded
-      conflict = rng.chance(CONFLICT_SHARE);
-      dr = pickSpec(QUALITY_DEGRADATIONS, QUALITY_SEVERITY, rng);
+      conflict = plan.chance(CONFLICT_SHARE);
+      dr = pickSpec(QUALITY_DEGRADATIONS, QUALITY_SEVERITY, plan);
       chosenClip = conflict ? sc.bad : sc.good;
       rejectedClip = conditionClip = sc.good;
       error = dr.kind;
@@ -486,16 +511,25 @@ export function makeVideoPairs(opts: PairOptions): WorldPair[] {
   const frames = checkFrames(opts.frames ?? DEFAULT_FRAMES);
   const tags = opts.tags?.length ? opts.tags : VIDEO_TAGS;
   for (const t of tags) if (!VIDEO_TAGS.includes(t)) throw new InputError(`tag '${t}' has no video prompts (motion moves objects, so relations would not hold); video tags: ${VIDEO_TAGS.join(', ')}`);
-  const rng = new Rng(opts.seed * 7919 + SPLIT_SALT[split] + TASK_SALT[task]);
+  const base = opts.seed * 7919 + SPLIT_SALT[split] + TASK_SALT[task];
+  const rng = new Rng(base);
   const out: WorldPair[] = [];
   let attempts = 0;
+  let fails = 0;
   while (out.length < opts.n) {
     if (++attempts > opts.n * 20 + 100) throw new InputError(`could only build ${out.length} of ${opts.n} video pairs`);
     const i = out.length;
     const tag = tags[i % tags.length]!;
     const criterion = list[Math.floor(i / tags.length) % list.length]!;
-    const p = videoPair(tag, criterion, split, task, rng, opts.size ?? 32, frames, opts.rationaleFrom ?? 'oracle');
-    if (!p) continue;
+    // the pair's design is drawn from a stream of its own index: a failed draw retries the same design
+    // (after PLAN_TRIES failures a new design is drawn, so no design can stall the loop)
+    const plan = new Rng((base ^ Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(Math.floor(fails / PLAN_TRIES), 0x85ebca6b)) >>> 0);
+    const p = videoPair(tag, criterion, split, task, rng, plan, opts.size ?? 32, frames, opts.rationaleFrom ?? 'oracle');
+    if (!p) {
+      fails++;
+      continue;
+    }
+    fails = 0;
     const flipped = rng.chance(noise);
     const id = `${split}-${task}-${String(i).padStart(6, '0')}`;
     out.push(flipped ? { ...p, id, chosen: p.rejected, rejected: p.chosen, flipped } : { ...p, id, flipped });

@@ -13,7 +13,7 @@ import { render } from './render.js';
 import { ID_LAYOUT, freeColor, namedClasses, type LayoutStyle } from './scene.js';
 import type { Scene, SceneObject } from './scene-types.js';
 import type { Cut } from './render.js';
-import { DIRECTIONS, GENEVAL_TAGS, SPEEDS, type Direction, type GenevalMetadata, type GenevalTag, type MotionClause, type MotionKind, type Speed } from './types.js';
+import { DIRECTIONS, GENEVAL_TAGS, MOTION_KINDS, SPEEDS, type Direction, type GenevalMetadata, type GenevalTag, type MotionClause, type MotionKind, type Speed } from './types.js';
 import { COLORS, NUMBER_WORDS, SHAPES, SHAPE_PLURALS, asColor, asShape, type Color, type Shape } from './vocab.js';
 
 /** Frames per clip by default: the tiny VLM takes at most 8 (its maxFrames). */
@@ -177,20 +177,34 @@ function pickWeighted<T>(rng: Rng, items: readonly (readonly [T, number])[]): T 
   return items[items.length - 1]![0];
 }
 
-/** Draws a motion clause of `kind` for include clause `index` (class `shape`, colour `color` if fixed). */
-export function drawMotionClause(index: number, shape: Shape, color: string | undefined, kind: MotionKind, rng: Rng, domain: PromptDomain): MotionClause {
+/** Groups of this many objects or more move only slowly: four or five objects travelling 0.4 of the side do not fit apart at 32 px. */
+export const SLOW_GROUP = 4;
+
+/** Draws a motion clause of `kind` for include clause `index` (`count` objects of class `shape`, colour `color` if fixed). */
+export function drawMotionClause(index: number, shape: Shape, color: string | undefined, kind: MotionKind, rng: Rng, domain: PromptDomain, count = 1): MotionClause {
   switch (kind) {
     case 'move': {
       const held = DIRECTIONS.filter((d) => isHeldOutMotion(shape, d));
       const open = DIRECTIONS.filter((d) => !isHeldOutMotion(shape, d));
       const direction = domain === 'ood' && held.length > 0 && rng.chance(0.5) ? rng.pick(held) : rng.pick(open);
-      return { index, kind, direction, speed: rng.pick(SPEEDS) };
+      const speed = rng.pick(SPEEDS);
+      return { index, kind, direction, speed: count >= SLOW_GROUP ? 'slowly' : speed };
     }
     case 'recolor':
       return { index, kind, color: rng.pick(COLORS.filter((c) => c !== color)) };
     default:
       return { index, kind };
   }
+}
+
+/**
+ * Motion kinds a clause of `count` objects may have. Groups only move or stand still: a group
+ * turning one colour always has fewer colours than a video where one of it does not, and a
+ * group appearing together leaves its error (one of it there from the start) with more
+ * frame-to-frame change, so prompt-blind "fewer colours" and "less motion" rules would find them.
+ */
+export function kindsFor(count: number): readonly MotionKind[] {
+  return count > 1 ? ['move', 'stay'] : MOTION_KINDS;
 }
 
 /** The motion words of a clause: t2v participles ("moving left quickly"), i2v verbs ("moves left quickly"). */
@@ -239,8 +253,11 @@ export function drawVideoPrompt(tag: GenevalTag, rng: Rng, domain: PromptDomain,
   if (!VIDEO_TAGS.includes(tag)) throw new InputError(`tag '${tag}' has no video prompts (motion moves objects, so relations would not hold); video tags: ${VIDEO_TAGS.join(', ')}`);
   const base = drawPrompt(tag, rng, domain);
   const motion = base.include.map((c, i) => {
-    const kind = force && force.index % base.include.length === i ? rng.pick(force.kinds) : pickWeighted(rng, KIND_WEIGHTS);
-    return drawMotionClause(i, asShape(c.class), c.color, kind, rng, domain);
+    const allowed = kindsFor(c.count);
+    const forced = force && force.index % base.include.length === i ? force.kinds.filter((k) => allowed.includes(k)) : [];
+    if (force && force.index % base.include.length === i && forced.length === 0) throw new InputError(`no motion of kind ${force.kinds.join('/')} for ${c.count} objects`);
+    const kind = forced.length ? rng.pick(forced) : pickWeighted(rng, KIND_WEIGHTS.filter(([k]) => allowed.includes(k)));
+    return drawMotionClause(i, asShape(c.class), c.color, kind, rng, domain, c.count);
   });
   const meta = { ...base, motion };
   return { ...meta, prompt: videoPromptFor(meta, task) };
@@ -355,13 +372,12 @@ export function layoutMovers(meta: GenevalMetadata, frames: number, rng: Rng, st
   for (const [i, c] of meta.include.entries()) {
     const shape = asShape(c.class, `include[${i}]`);
     const mc = meta.motion?.find((x) => x.index === i);
-    const color = startColor(c, mc, rng, style);
     // objects of one clause share one motion (velocity and timing), so that a group moving
-    // together can be packed along its path
+    // together can be packed along its path; free colours are drawn per object, as t2i does
     const motion = motionFor(mc, frames, rng);
     const count = countOverride?.clause === i ? countOverride.count : c.count;
     for (let k = 0; k < count; k++) {
-      const m = placeMover({ shape, color, clause: i }, motion, movers, frames, rng, style);
+      const m = placeMover({ shape, color: startColor(c, mc, rng, style), clause: i }, motion, movers, frames, rng, style);
       if (!m) return undefined;
       movers.push(m);
     }
