@@ -8,10 +8,21 @@ import type { Rng } from '../util/rng.js';
 import { freeColor, namedClasses, placeObject, type LayoutStyle } from './scene.js';
 import type { SceneObject } from './scene-types.js';
 import type { GenevalMetadata } from './types.js';
-import { COLORS, ID_COUNTS, OOD_COUNTS, SHAPES, type Shape } from './vocab.js';
+import { COLORS, ID_COUNTS, OOD_COUNTS, SHAPES, type Color, type Shape } from './vocab.js';
 
 export const ALIGNMENT_ERRORS = ['wrong_class', 'missing', 'wrong_count', 'wrong_color', 'swap_color', 'copy_color', 'swap_position'] as const;
 export type AlignmentError = (typeof ALIGNMENT_ERRORS)[number];
+
+/**
+ * The colour-binding errors of a two-object prompt: 'swap_color' exchanges the two colours,
+ * 'copy_color' gives object `k` the other one's colour. Undefined unless there are two objects.
+ */
+export function swapOrCopyColor<T extends { readonly color: Color }>(objs: readonly T[], kind: 'swap_color' | 'copy_color', k: number): T[] | undefined {
+  if (objs.length !== 2) return undefined;
+  const [a, b] = [objs[0]!, objs[1]!];
+  if (kind === 'swap_color') return [{ ...a, color: b.color }, { ...b, color: a.color }];
+  return k === 0 ? [{ ...a, color: b.color }, b] : [a, { ...b, color: a.color }];
+}
 
 /** Errors each tag can carry, drawn uniformly (repeats weight them). */
 export function errorsFor(meta: GenevalMetadata): readonly AlignmentError[] {
@@ -88,12 +99,8 @@ export function applyError(
       return out;
     }
     case 'swap_color':
-    case 'copy_color': {
-      if (out.length !== 2) return undefined;
-      const [a, b] = [out[0]!, out[1]!];
-      if (kind === 'swap_color') return [{ ...a, color: b.color }, { ...b, color: a.color }];
-      return k === 0 ? [{ ...a, color: b.color }, b] : [a, { ...b, color: a.color }];
-    }
+    case 'copy_color':
+      return swapOrCopyColor(out, kind, k);
     case 'swap_position': {
       if (out.length !== 2) return undefined;
       const [a, b] = [out[0]!, out[1]!];

@@ -14,7 +14,7 @@ import { InputError } from '../errors.js';
 import { Rng } from '../util/rng.js';
 import { alignmentRationale, qualityRationale, type QualityPart, type RationaleNames } from './captions.js';
 import { breakScene, degradeImage, type Degradation, type DegradationSpec } from './degrade.js';
-import { errorsFor, type AlignmentError } from './errors-t2i.js';
+import { errorsFor, swapOrCopyColor, type AlignmentError } from './errors-t2i.js';
 import { clausePhrase } from './geneval.js';
 import type { PairOptions, WorldPair } from './pairs.js';
 import { ID_LAYOUT, OOD_LAYOUT, type LayoutStyle } from './scene.js';
@@ -115,12 +115,8 @@ function editMovers(kind: AlignmentError, ms: readonly Mover[], meta: GenevalMet
       return out;
     }
     case 'swap_color':
-    case 'copy_color': {
-      if (out.length !== 2) return undefined;
-      const [a, b] = [out[0]!, out[1]!];
-      if (kind === 'swap_color') return [{ ...a, color: b.color }, { ...b, color: a.color }];
-      return k === 0 ? [{ ...a, color: b.color }, b] : [a, { ...b, color: a.color }];
-    }
+    case 'copy_color':
+      return swapOrCopyColor(out, kind, k);
     default:
       return undefined;
   }
