@@ -87,7 +87,7 @@ export function vlmConfigFromJson(raw: Record<string, unknown>): VlmConfig {
   const picked: Record<string, unknown> = {};
   for (const k of [...Object.keys(DEFAULT_VLM_CONFIG), 'vocab']) if (raw[k] !== undefined) picked[k] = raw[k];
   if (!Array.isArray(picked.vocab)) throw new ConfigError('checkpoint config has no vocab list');
-  // checkpoints written before the stem was a setting had the patch stem
+  // checkpoints written before these settings had the patch stem and no media role table
   picked.stem ??= 'patch';
   picked.mediaRoleStd ??= 0;
   return vlmConfig(picked as Partial<VlmConfig> & { vocab: string[] });

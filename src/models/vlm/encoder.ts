@@ -1,7 +1,8 @@
 /**
  * The patch encoder: a convolutional stem down to the patch grid (config.stem: 'patch' is one
  * 3x3 convolution and a patchifying convolution; 'conv' halves the resolution with stride-2
- * 3x3 convolutions, then projects to the model width), plus 2-D position embeddings. Video frames share it; their tokens are pooled 2x2 and get a frame embedding.
+ * 3x3 convolutions, then projects to the model width), plus 2-D position embeddings. Video
+ * frames share it; their tokens are pooled 2x2 and get a frame embedding.
  */
 import { Conv2d, Embedding, GroupNorm, Module, ModuleList } from '../../nn/index.js';
 import { F, arange, type Tensor } from '../../tensor/index.js';
@@ -27,7 +28,8 @@ export class ImageEncoder extends Module {
     const widths = Array.from({ length: halvings + 1 }, (_, i) => config.stemChannels * 2 ** i);
     this.down = this.child('down', new ModuleList(Array.from({ length: halvings }, (_, i) => new Conv2d(widths[i]!, widths[i + 1]!, 3, { stride: 2, padding: 1 }))));
     this.norms = this.child('norms', new ModuleList(config.stem === 'conv' ? widths.map((w) => new GroupNorm(w, 1)) : []));
-    this.patchify = config.stem === 'conv' ? this.child('patchify', new Conv2d(widths.at(-1)!, config.dim, 1)) : this.child('patchify', new Conv2d(config.stemChannels, config.dim, config.patch, { stride: config.patch }));
+    const project = config.stem === 'conv' ? new Conv2d(widths.at(-1)!, config.dim, 1) : new Conv2d(config.stemChannels, config.dim, config.patch, { stride: config.patch });
+    this.patchify = this.child('patchify', project);
     this.pos = this.child('pos', new Embedding(this.grid * this.grid, config.dim));
     this.posCoarse = this.child('pos_coarse', new Embedding((this.grid / 2) ** 2, config.dim));
     this.frame = this.child('frame', new Embedding(config.maxFrames, config.dim));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { Tokenizer } from '../../data/tokenizer.js';
 import { loadOptimizerState, loadWeights, readCheckpointConfig, saveCheckpoint, TRAINER_FILE } from '../../nn/index.js';
-import { vlmConfigFromJson, type VlmConfig } from '../../models/vlm/config.js';
+import { vlmConfig, vlmConfigFromJson, type VlmConfig } from '../../models/vlm/config.js';
 import { answerLoss, TinyVlm } from '../../models/vlm/model.js';
 import type { ContextOptions } from '../../models/vlm/prompting.js';
 import { VlmScorer, type Paradigm } from '../../models/vlm/scorer.js';
@@ -97,7 +97,7 @@ export interface RmTrainJob {
 function loadModel(job: RmTrainJob): TinyVlm {
   if ('config' in job.model) return new TinyVlm(job.model.config);
   // overrides may add parts the checkpoint lacks (a media role table): they start from their initialisation
-  const model = new TinyVlm({ ...vlmConfigFromJson(readCheckpointConfig(job.model.init)), ...job.model.overrides });
+  const model = new TinyVlm(vlmConfig({ ...vlmConfigFromJson(readCheckpointConfig(job.model.init)), ...job.model.overrides }));
   loadWeights(job.model.init, model, { strict: false });
   return model;
 }
@@ -128,10 +128,11 @@ function lossFor(model: TinyVlm, items: TrainItem[], cfg: RmTrainConfig, yesId: 
       continue;
     }
     // grounded pretraining: image tokens also predict the word of the object under them
-    const h = model.hidden(batch);
-    const answer = answerLoss(model.logits(h.slice(1, batch.ansIndex)), batch.targets!, batch.weights!);
+    // (one pass of the LM head over every position serves both terms)
+    const logits = model.logits(model.hidden(batch)); // (B, T, V)
+    const answer = answerLoss(logits.slice(1, batch.ansIndex), batch.targets!, batch.weights!);
     const [b, t] = batch.tokenTargets.shape as [number, number];
-    const grounding = F.crossEntropy(model.logits(h).reshape(b * t, -1), batch.tokenTargets.reshape(b * t));
+    const grounding = F.crossEntropy(logits.reshape(b * t, -1), batch.tokenTargets.reshape(b * t));
     losses.push({ loss: answer.add(grounding.mul(cfg.groundingWeight)), weight: group.length });
   }
   if (pairs.length > 0) {
