@@ -3,6 +3,9 @@
  * bearer auth, metrics, OpenAI-shaped errors and the routes (`/v1/rewards`, `/v1/select`,
  * `/v1/chat/completions`, `/v1/models`, `/healthz`, `/metrics`); `close()` stops accepting
  * connections, lets in-flight requests finish, drains the batchers and closes the models.
+ * `/healthz` answers 200 `{status: "ok"}` while every model is up, and 503 `{status:
+ * "unavailable", reason, modelStates}` while a model worker restarts or is down (or the
+ * server is shutting down).
  */
 import { createServer, type Server } from 'node:http';
 import Fastify, { type FastifyServerFactoryHandler } from 'fastify';
@@ -110,7 +113,19 @@ export async function buildServer(opts: ServerOptions): Promise<RewardServer> {
     reply.code(404).send({ error: { message: `no route ${request.method} ${request.url.split('?')[0]}; see GET /v1/models, POST /v1/rewards, /v1/select, /v1/chat/completions`, type: 'invalid_request_error', param: null, code: 'not_found' } }),
   );
 
-  app.get('/healthz', () => ({ status: 'ok' as const, models: registry.ids(), queueDepth: registry.queueDepth() }));
+  app.get('/healthz', async (_request, reply) => {
+    const states = registry.health();
+    const notUp = states.filter((m) => m.state !== 'up');
+    const body = {
+      status: notUp.length === 0 ? ('ok' as const) : ('unavailable' as const),
+      ...(notUp.length > 0 ? { reason: notUp.map((m) => `model '${m.model}' is ${m.state}${m.reason ? `: ${m.reason}` : ''}`).join('; ') } : {}),
+      models: registry.ids(),
+      modelStates: states,
+      queueDepth: registry.queueDepth(),
+    };
+    // Not ready while any served model cannot answer: a load balancer sends its traffic elsewhere.
+    return reply.code(notUp.length === 0 ? 200 : 503).send(body);
+  });
   app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()));
   registerRewardRoutes(app, registry, limits);
   registerOpenAiRoutes(app, registry, limits);

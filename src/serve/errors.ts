@@ -33,6 +33,37 @@ export class ModelCapabilityError extends HttpError {
   }
 }
 
+/**
+ * The model cannot answer for a reason no query caused (its worker hung, or was given up after
+ * repeated failures): every query of the batch fails with it, none is retried alone, and a
+ * request holding such a query answers with this error as a whole.
+ */
+export class ModelUnavailableError extends HttpError {
+  /** OpenAI-style `code` of the answer. */
+  readonly code: string;
+  /** Retry-After in seconds, when retrying soon can help. */
+  readonly retryAfterS: number | undefined;
+  constructor(status: number, code: string, message: string, retryAfterS?: number) {
+    super(status, message);
+    this.code = code;
+    this.retryAfterS = retryAfterS;
+  }
+}
+
+/** The model worker did not answer a batch within its deadline; it was terminated and restarts. */
+export class WorkerHungError extends ModelUnavailableError {
+  constructor(message: string) {
+    super(504, 'model_worker_hung', message, 1);
+  }
+}
+
+/** The model worker was given up (it kept crashing or hanging, or could not reload its model). */
+export class WorkerDownError extends ModelUnavailableError {
+  constructor(message: string) {
+    super(503, 'model_unavailable', message);
+  }
+}
+
 /** Retry-After in seconds for a server under load or shutting down. */
 const BUSY_RETRY_AFTER_S = 1;
 
@@ -81,6 +112,10 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   if (err instanceof DeadlineError || err instanceof ClosingError) {
     headers['retry-after'] = String(BUSY_RETRY_AFTER_S);
     return body(503, err.message, err instanceof DeadlineError ? 'timeout' : 'shutting_down');
+  }
+  if (err instanceof ModelUnavailableError) {
+    if (err.retryAfterS !== undefined) headers['retry-after'] = String(err.retryAfterS);
+    return body(err.status, err.message, err.code);
   }
   if (err instanceof ModelNotFoundError) return body(404, err.message, 'model_not_found', 'model');
   if (err instanceof AppError) return body(err.status, err.message, err.status === 401 ? 'invalid_api_key' : null);

@@ -1,6 +1,7 @@
 /**
  * Running the reward server as a process: load models from specs (local checkpoints in a
- * worker thread by default, so forward passes do not block HTTP), listen, warn when opened
+ * worker thread by default, so forward passes do not block HTTP; a watchdog restarts a worker
+ * that hangs), listen, warn when opened
  * beyond loopback without a token, and shut down gracefully on SIGTERM/SIGINT (stop taking
  * requests, finish in-flight work, close models and their workers), forcing exit if draining
  * takes too long.
@@ -50,6 +51,8 @@ export interface LoadServedOptions {
   readonly threads?: number;
   /** Node options for model workers (tests pass a TypeScript loader). */
   readonly workerExecArgv?: readonly string[];
+  /** Watchdog of model workers: ms without an answer before a worker counts as hung and is restarted (default DEFAULT_WORKER_TIMEOUT_MS; 0: off). */
+  readonly workerTimeoutMs?: number;
 }
 
 /** A spec naming a local checkpoint folder (not a URL, not the oracle). */
@@ -73,7 +76,12 @@ export async function loadServedModels(specs: readonly string[], opts: LoadServe
       const named = NAMED_SPEC.exec(spec);
       const path = named ? named[2]! : spec;
       if ((opts.modelThread ?? 'worker') === 'worker' && isCheckpointFolder(path)) {
-        const model = await WorkerRewardModel.start({ source: { kind: 'checkpoint', dir: resolve(path) }, threads: opts.threads ?? DEFAULT_WORKER_THREADS, ...(opts.workerExecArgv ? { execArgv: opts.workerExecArgv } : {}) });
+        const model = await WorkerRewardModel.start({
+          source: { kind: 'checkpoint', dir: resolve(path) },
+          threads: opts.threads ?? DEFAULT_WORKER_THREADS,
+          ...(opts.workerExecArgv ? { execArgv: opts.workerExecArgv } : {}),
+          ...(opts.workerTimeoutMs !== undefined ? { timeoutMs: opts.workerTimeoutMs } : {}),
+        });
         const id = servedId(spec, model);
         out.push({ id, reward: model, ...(model.canChat ? { chat: model } : {}) });
       } else {

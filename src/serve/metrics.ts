@@ -1,7 +1,8 @@
 /**
  * Server metrics in the Prometheus text exposition format (version 0.0.4): request counts by
  * route and status, a request-latency histogram, a batch-size histogram, batch durations and
- * queue depth per model, and the process's resident memory. No dependencies.
+ * queue depth per model, model state and worker restarts, and the process's resident memory.
+ * No dependencies.
  */
 
 /** Latency buckets in seconds: 1 ms to 30 s, roughly x2.5 apart (Prometheus client defaults, widened). */
@@ -55,6 +56,7 @@ export class ServerMetrics {
   private readonly batchErrors = new Map<string, number>();
   private readonly items = new Map<string, number>();
   private readonly depthProbes = new Map<string, () => number>();
+  private readonly healthProbes = new Map<string, () => { readonly state: string; readonly restarts: number }>();
 
   /** Counts one finished request and its latency. */
   observeRequest(route: string, status: number, seconds: number): void {
@@ -84,6 +86,11 @@ export class ServerMetrics {
     this.depthProbes.set(model, depth);
   }
 
+  /** Registers a function read at scrape time for the model's state and worker restarts. */
+  trackHealth(model: string, health: () => { readonly state: string; readonly restarts: number }): void {
+    this.healthProbes.set(model, health);
+  }
+
   /** The whole exposition, ending with a newline. */
   render(): string {
     const out: string[] = [];
@@ -111,6 +118,11 @@ export class ServerMetrics {
     for (const [m, n] of this.batchErrors) out.push(`rewarddance_batch_errors_total${labels({ model: m })} ${n}`);
     head('rewarddance_queue_depth', 'gauge', 'Items waiting for a batch, per model.');
     for (const [m, f] of this.depthProbes) out.push(`rewarddance_queue_depth${labels({ model: m })} ${f()}`);
+    const health = [...this.healthProbes].map(([m, f]) => ({ m, h: f() }));
+    head('rewarddance_model_up', 'gauge', '1 while the model answers, 0 while its worker restarts or is down.');
+    for (const { m, h } of health) out.push(`rewarddance_model_up${labels({ model: m })} ${h.state === 'up' ? 1 : 0}`);
+    head('rewarddance_model_worker_restarts_total', 'counter', 'Model workers started after a crash or a hang.');
+    for (const { m, h } of health) out.push(`rewarddance_model_worker_restarts_total${labels({ model: m })} ${h.restarts}`);
     head('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.');
     out.push(`process_resident_memory_bytes ${process.memoryUsage.rss()}`);
     return out.join('\n') + '\n';

@@ -2,13 +2,15 @@
  * The models a server holds: each served id maps to an optional RewardModel (for
  * `/v1/rewards`, `/v1/select`) and an optional ChatModel (for `/v1/chat/completions`), each
  * behind its own dynamic batcher. A failing batch is retried item by item so that one bad
- * query gets its own error instead of failing its batch-mates.
+ * query gets its own error instead of failing its batch-mates (unless the model is unavailable
+ * as a whole: a hung or given-up worker fails the batch once). Models that can go down (a
+ * model worker) report their state for `/healthz`.
  */
 import type { RewardModel, RewardQuery, RewardResult } from '../rewards/types.js';
 import { errorMessage } from '../errors.js';
 import { DynamicBatcher, type BatcherOptions } from './batching.js';
 import type { ChatCompletion, ChatModel, ChatRequest } from './chat-model.js';
-import { ModelCapabilityError, ModelNotFoundError } from './errors.js';
+import { ModelCapabilityError, ModelNotFoundError, ModelUnavailableError } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
 
 /** One model to serve under `id` (a checkpoint folder's name, as OpenAI's `model`). */
@@ -16,6 +18,37 @@ export interface ServedModel {
   readonly id: string;
   readonly reward?: RewardModel;
   readonly chat?: ChatModel;
+}
+
+/**
+ * Where a served model stands: 'up' answers; 'restarting' (its worker died or hung, a fresh
+ * one is loading: calls wait for it); 'down' (given up: calls answer 503 until the server is
+ * restarted); 'closing' and 'closed' (shutdown).
+ */
+export type ModelState = 'up' | 'restarting' | 'down' | 'closing' | 'closed';
+
+/** A model's state as `/healthz` reports it. */
+export interface ModelHealth {
+  readonly state: ModelState;
+  /** Workers started after a crash or hang so far. */
+  readonly restarts: number;
+  /** Why the model is not up (absent when it is). */
+  readonly reason?: string;
+}
+
+/** A model that can go down and says so (WorkerRewardModel); other models are always up. */
+export interface ReportsHealth {
+  health(): ModelHealth;
+}
+
+/** Whether `m` reports its health. */
+export function reportsHealth(m: object): m is ReportsHealth {
+  return typeof (m as Partial<ReportsHealth>).health === 'function';
+}
+
+/** One served model's health, named. */
+export interface ServedHealth extends ModelHealth {
+  readonly model: string;
 }
 
 /** A query's outcome from the batched path: a result or the error of that query alone. */
@@ -37,6 +70,8 @@ async function scoreIsolating(model: RewardModel, queries: RewardQuery[]): Promi
     if (out.length !== queries.length) throw new Error(`model '${model.id}' returned ${out.length} results for ${queries.length} queries`);
     return out;
   } catch (err) {
+    // Nothing a query did: retrying each alone would only repeat the wait (a hang) or the refusal.
+    if (err instanceof ModelUnavailableError) return queries.map(() => err);
     if (queries.length === 1) return [err instanceof Error ? err : new Error(errorMessage(err))];
     const out: Scored[] = [];
     for (const q of queries) out.push(...(await scoreIsolating(model, [q])));
@@ -70,6 +105,7 @@ export class ModelRegistry {
         : undefined;
       if (rewardBatcher) metrics?.trackQueue(m.id, () => rewardBatcher.depth);
       if (chatBatcher) metrics?.trackQueue(`${m.id}:chat`, () => chatBatcher.depth);
+      metrics?.trackHealth(m.id, () => this.healthOf(m.id));
       this.hosts.set(m.id, { id: m.id, reward, chat, rewardBatcher, chatBatcher });
     }
     this.defaultId = models[0]!.id;
@@ -99,6 +135,29 @@ export class ModelRegistry {
     const h = this.get(id);
     if (!h.chat || !h.chatBatcher) throw new ModelCapabilityError(h.id, 'chat completions (its implementation has no ChatModel.complete; see src/serve/chat-model.ts)');
     return h as HostedModel & { chat: ChatModel; chatBatcher: DynamicBatcher<ChatRequest, ChatCompletion> };
+  }
+
+  /**
+   * Model `id`'s health: the first of its reward and chat models that is not up, else up.
+   *
+   * @example
+   * reg.healthOf('rm-small'); // { state: 'restarting', restarts: 1, reason: "the model worker crashed ..." }
+   */
+  healthOf(id: string): ModelHealth {
+    const h = this.get(id);
+    let restarts = 0;
+    for (const m of [h.reward, h.chat]) {
+      if (!m || !reportsHealth(m)) continue;
+      const health = m.health();
+      if (health.state !== 'up') return health;
+      restarts = Math.max(restarts, health.restarts);
+    }
+    return { state: 'up', restarts };
+  }
+
+  /** Every served model's health, in the order served. */
+  health(): ServedHealth[] {
+    return this.ids().map((model) => ({ model, ...this.healthOf(model) }));
   }
 
   /** Queue depth summed over all batchers. */

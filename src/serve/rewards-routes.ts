@@ -1,7 +1,8 @@
 /**
  * `POST /v1/rewards` and `POST /v1/select` (src/select/select.ts): decode media (limits first), build reward queries,
  * send them through the model's batcher together with other clients' queries, and answer
- * per item: a reward or that item's error. Debiased pairwise items are scored in both orders
+ * per item: a reward or that item's error (or, when the model worker hung or is down, one
+ * 504/503 for the whole request). Debiased pairwise items are scored in both orders
  * (rewards/debias.ts combines them).
  */
 import type { FastifyReply } from 'fastify';
@@ -9,6 +10,7 @@ import { AppError, HttpError, InputError } from '../errors.js';
 import type { Media, RgbImage } from '../data/image.js';
 import { combineOrders, swapQuery } from '../rewards/debias.js';
 import type { RewardModel, RewardQuery, RewardResult } from '../rewards/types.js';
+import { ModelUnavailableError } from './errors.js';
 import { decodeMediaBatch, type MediaLimits } from './media.js';
 import type { ModelRegistry, Scored } from './registry.js';
 import {
@@ -123,6 +125,9 @@ export function registerRewardRoutes(app: ServeApp, registry: ModelRegistry, lim
         if (p.debias) queries.push(swapQuery(p.query, p.index));
       }
       const scored = await host.rewardBatcher.submitMany(queries, signal);
+      // A hung or given-up model worker is no item's fault: the request fails as a whole (504/503).
+      const unavailable = scored.find((r): r is ModelUnavailableError => r instanceof ModelUnavailableError);
+      if (unavailable) throw unavailable;
       let q = 0;
       for (const p of prepared) {
         const first = scored[q++]!;

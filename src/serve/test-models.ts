@@ -35,6 +35,13 @@ export const POISON_PROMPT = '__fail_this_batch__';
  * the batch just throws, so a test cannot kill its own process by mistake.
  */
 export const CRASH_PROMPT = '__crash_the_model_thread__';
+/**
+ * A prompt containing this hangs the thread the double runs on, as a stuck forward pass would:
+ * in a worker thread it busy-waits forever (blocking the worker's event loop, so only
+ * terminating the worker ends it: tests the server's watchdog); on the main thread the batch
+ * just throws, so a test cannot hang its own process by mistake.
+ */
+export const HANG_PROMPT = '__hang_the_model_thread__';
 /** Exit code of a worker ended by CRASH_PROMPT. */
 export const CRASH_EXIT_CODE = 70;
 /** Reward slope per unit of brightness difference (logit units). */
@@ -119,6 +126,12 @@ export class TestRewardModel implements RewardModel {
       if (!isMainThread) process.exit(CRASH_EXIT_CODE);
       throw new Error('test double: crash prompt on the main thread');
     }
+    if (queries.some((q) => q.prompt.includes(HANG_PROMPT))) {
+      if (isMainThread) throw new Error('test double: hang prompt on the main thread');
+      for (;;) {
+        // Hang on purpose: stands in for a forward pass that never returns.
+      }
+    }
     if (queries.some((q) => q.prompt.includes(POISON_PROMPT))) throw new Error('test double: poisoned prompt in this batch');
     const ms = (performance.now() - t0) / Math.max(1, queries.length);
     return queries.map((q) => ({ ...testReward(q, this.mode), ms }));
@@ -138,6 +151,19 @@ export class TestRewardModel implements RewardModel {
  */
 export function createTestRewardModel(options: TestRewardOptions = {}): TestRewardModel {
   return new TestRewardModel(options);
+}
+
+/**
+ * Builds a TestRewardModel after `loadDelayMs` (default 0), as a slow checkpoint load would
+ * take: the factory for a worker whose restarts must last long enough to be observed.
+ *
+ * @example
+ * await WorkerRewardModel.start({ source: { kind: 'module', url, exportName: 'loadTestRewardModel', options: { loadDelayMs: 500 } } });
+ */
+export async function loadTestRewardModel(options: TestRewardOptions & { readonly loadDelayMs?: number } = {}): Promise<TestRewardModel> {
+  const { loadDelayMs = 0, ...rest } = options;
+  if (loadDelayMs > 0) await new Promise((r) => setTimeout(r, loadDelayMs));
+  return new TestRewardModel(rest);
 }
 
 /**

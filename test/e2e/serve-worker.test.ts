@@ -2,16 +2,20 @@
  * The reward server with its model in a worker thread (src/serve/worker-model.ts), over real
  * sockets: the tiny VLM gives the same numbers as in the main thread (rewards, debiasing, chat
  * completions' top log-probabilities), leaves no tensors behind, and its worker ends with the server; a worker that
- * crashes fails only the culprit, is restarted, and the server keeps answering; queue limits,
- * deadlines and draining on close work as with an in-thread model. Workers run src/ directly
+ * crashes fails only the culprit, is restarted, and the server keeps answering; /healthz is
+ * 503 (naming the model and its state) while the worker restarts or is down, 200 once it is
+ * back; a hung worker is terminated by the watchdog, its batch gets 504 within the deadline and
+ * work queued behind it runs on the fresh worker; queue limits, deadlines and draining on
+ * close work as with an in-thread model. Workers run src/ directly
  * through scripts/ts-register.mjs (a TypeScript loader), as vitest does for the test itself.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blankImage, encodePng, imageMedia } from '../../src/data/image.js';
+import { ConfigError } from '../../src/errors.js';
 import { SPECIAL_TOKENS } from '../../src/data/tokenizer.js';
 import { vlmConfig } from '../../src/models/vlm/config.js';
 import { TinyVlm } from '../../src/models/vlm/model.js';
@@ -22,7 +26,7 @@ import { pairwiseInstruction } from '../../src/data/export/template.js';
 import type { RewardQuery } from '../../src/rewards/types.js';
 import { buildServer, type RewardServer } from '../../src/serve/app.js';
 import { loadServedModels } from '../../src/serve/lifecycle.js';
-import { CRASH_PROMPT, testReward, type BatchCost } from '../../src/serve/test-models.js';
+import { CRASH_PROMPT, HANG_PROMPT, testReward, type BatchCost } from '../../src/serve/test-models.js';
 import { WorkerRewardModel } from '../../src/serve/worker-model.js';
 import { manualSeed } from '../../src/tensor/index.js';
 import { defaultVocabulary } from '../../src/train/reward/pretrain-data.js';
@@ -60,13 +64,24 @@ function tinyCheckpoint(name: string, seed: number): string {
   return dir;
 }
 
-/** A test double in a worker (`createTestRewardModel(options)` in src/serve/test-models.ts). */
-function doubleInWorker(options: { id: string; cost?: BatchCost }, maxCrashesPerMinute?: number): Promise<WorkerRewardModel> {
+/**
+ * A test double in a worker (`loadTestRewardModel(options)` in src/serve/test-models.ts; a
+ * `loadDelayMs` makes each (re)start last that long), with the worker's crash limit and watchdog.
+ */
+function doubleInWorker(options: { id: string; cost?: BatchCost; loadDelayMs?: number }, maxCrashesPerMinute?: number, timeoutMs?: number): Promise<WorkerRewardModel> {
   return WorkerRewardModel.start({
-    source: { kind: 'module', url: TEST_MODELS, exportName: 'createTestRewardModel', options },
+    source: { kind: 'module', url: TEST_MODELS, exportName: 'loadTestRewardModel', options },
     execArgv: LOADER,
     ...(maxCrashesPerMinute !== undefined ? { maxCrashesPerMinute } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
+}
+
+type Health = { status: string; reason?: string; models: string[]; modelStates: { model: string; state: string; restarts: number; reason?: string }[] };
+
+async function health(url: string): Promise<{ status: number; body: Health }> {
+  const r = await fetch(`${url}/healthz`);
+  return { status: r.status, body: (await r.json()) as Health };
 }
 
 describe('tiny VLM in a worker thread', () => {
@@ -201,6 +216,8 @@ describe('model worker faults and limits (test double in a worker)', () => {
       expect(sel.json).toMatchObject({ error: { type: 'server_error' } });
       expect((sel.json.error as { message: string }).message).toMatch(/model worker for 'double' crashed/);
 
+      // healthy again once the fresh worker has loaded (503 while it loads: see the next tests)
+      await waitFor(() => wm.health().state === 'up', 'the worker to restart', 10_000);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       const again = await post(`${url}/v1/rewards`, { items: [{ task: 't2i', prompt: 'a cube', image: BRIGHT }] });
       expect((again.json.results as Result[])[0]!.reward).toBeCloseTo(brightReward, 12);
@@ -219,9 +236,141 @@ describe('model worker faults and limits (test double in a worker)', () => {
       expect((crash.json.results as Result[])[0]!.error).toMatch(/crashed \(exit code 70\)/);
       const sel = await post(`${url}/v1/select`, { task: 't2i', prompt: 'a cube', candidates: [BRIGHT, BRIGHT] });
       expect(sel.status).toBe(503);
-      expect((sel.json.error as { message: string }).message).toMatch(/crashed more than 0 times within 60 s and was not restarted/);
+      expect(sel.json).toMatchObject({ error: { code: 'model_unavailable', type: 'server_error' } });
+      expect((sel.json.error as { message: string }).message).toMatch(/the model worker for 'fragile' is down and was not restarted: it crashed or hung more than 0 times within 60 s \(last: .*crashed \(exit code 70\)\); restart the server/);
+      // a down model fails /v1/rewards as a whole, not item by item
+      const rw = await post(`${url}/v1/rewards`, { items: [{ task: 't2i', prompt: 'a cube', image: BRIGHT }, { task: 't2i', prompt: 'a ball', image: BRIGHT }] });
+      expect(rw.status).toBe(503);
+      expect(rw.json).toMatchObject({ error: { code: 'model_unavailable' } });
+      // and health says so, naming the model and its state
+      const h = await health(url);
+      expect(h.status).toBe(503);
+      expect(h.body).toMatchObject({ status: 'unavailable', models: ['fragile'], modelStates: [{ model: 'fragile', state: 'down', restarts: 0 }] });
+      expect(h.body.reason).toMatch(/^model 'fragile' is down: the model worker for 'fragile' is down and was not restarted/);
+      expect(wm.liveWorkers).toBe(0);
     } finally {
       await server.close();
+    }
+  });
+
+  it('/healthz answers 503 naming the model while its worker restarts after a crash, and 200 once it is back', async () => {
+    // Each (re)start takes 600 ms, long enough to see the restart from outside.
+    const wm = await doubleInWorker({ id: 'phoenix', loadDelayMs: 600 }, 10);
+    const server = await buildServer({ models: [{ id: wm.id, reward: wm }], batching: { maxBatch: 1, maxWaitMs: 0 } });
+    const url = await server.listen();
+    try {
+      const up = await health(url);
+      expect(up.status).toBe(200);
+      expect(up.body).toMatchObject({ status: 'ok', modelStates: [{ model: 'phoenix', state: 'up', restarts: 0 }] });
+      expect(up.body.reason).toBeUndefined();
+
+      const crash = await post(`${url}/v1/rewards`, { items: [{ task: 't2i', prompt: CRASH_PROMPT, image: BRIGHT }] });
+      expect((crash.json.results as Result[])[0]!.error).toMatch(/crashed \(exit code 70\)/);
+      const down = await health(url);
+      expect(down.status).toBe(503);
+      expect(down.body).toMatchObject({ status: 'unavailable', models: ['phoenix'], modelStates: [{ model: 'phoenix', state: 'restarting', restarts: 1 }] });
+      expect(down.body.reason).toMatch(/^model 'phoenix' is restarting: the model worker for 'phoenix' crashed \(exit code 70\); a fresh worker is loading the model$/);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^rewarddance_model_up\{model="phoenix"\} 0$/m);
+
+      // a request sent during the restart waits for the fresh worker instead of failing
+      const during = post(`${url}/v1/rewards`, { items: [{ task: 't2i', prompt: 'a cube', image: BRIGHT }] });
+      await waitFor(() => wm.health().state === 'up', 'the worker to restart', 10_000);
+      const back = await health(url);
+      expect(back.status).toBe(200);
+      expect(back.body).toMatchObject({ status: 'ok', modelStates: [{ model: 'phoenix', state: 'up', restarts: 1 }] });
+      expect(((await during).json.results as Result[])[0]!.reward).toBeCloseTo(brightReward, 12);
+      expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^rewarddance_model_up\{model="phoenix"\} 1$\n[^]*^rewarddance_model_worker_restarts_total\{model="phoenix"\} 1$/m);
+    } finally {
+      await server.close();
+    }
+    expect(wm.liveWorkers).toBe(0);
+  });
+
+  it('a hung worker is terminated by the watchdog: its batch gets 504 within the deadline, work queued behind it and later requests succeed', async () => {
+    const DEADLINE_MS = 300;
+    // Restarts take 300 ms, so the restarting state can be seen from outside.
+    const wm = await doubleInWorker({ id: 'sleepy', loadDelayMs: 300 }, 10, DEADLINE_MS);
+    const server = await buildServer({ models: [{ id: wm.id, reward: wm }], batching: { maxBatch: 4, maxWaitMs: 0 } });
+    const url = await server.listen();
+    try {
+      const firstThread = wm.threadId;
+      const t0 = performance.now();
+      const hung = post(`${url}/v1/rewards`, { items: [{ task: 't2i', prompt: `a cube ${HANG_PROMPT}`, image: BRIGHT }] });
+      await waitFor(() => wm.watchdogArmed, 'the hanging batch to reach the worker');
+      // queued behind the hung batch (one batch runs at a time): it must run on the fresh worker
+      const queued = post(`${url}/v1/rewards`, { items: [{ task: 't2i', prompt: 'a cube', image: BRIGHT }] });
+      const r = await hung;
+      const took = performance.now() - t0;
+      expect(r.status).toBe(504);
+      expect(r.headers.get('retry-after')).toBe('1');
+      expect(r.json).toMatchObject({ error: { type: 'server_error', code: 'model_worker_hung' } });
+      expect((r.json.error as { message: string }).message).toMatch(/the model worker for 'sleepy' hung \(no answer within 300 ms, --worker-timeout-ms\) and was terminated; this batch failed and a fresh worker takes the next one/);
+      expect(took).toBeGreaterThanOrEqual(DEADLINE_MS - 5);
+      expect(took).toBeLessThan(DEADLINE_MS + 1_500);
+      expect((await health(url)).body.modelStates[0]).toMatchObject({ model: 'sleepy', state: 'restarting', restarts: 1 });
+      const q = await queued;
+      expect(q.status).toBe(200);
+      expect((q.json.results as Result[])[0]!.reward).toBeCloseTo(brightReward, 12);
+      expect(wm.threadId).not.toBe(firstThread);
+      expect((await health(url)).status).toBe(200);
+      // the hung thread was really ended, and no watchdog is left set
+      await waitFor(() => wm.liveWorkers === 1, 'the hung worker to exit');
+      expect(wm.watchdogArmed).toBe(false);
+
+      // a hang fails every query of its batch at once (no item-by-item retry that would hang
+      // again), on /v1/select too; the next request succeeds
+      const t1 = performance.now();
+      const sel = await post(`${url}/v1/select`, { task: 't2i', prompt: HANG_PROMPT, candidates: [BRIGHT, BRIGHT, BRIGHT] });
+      expect(sel.status).toBe(504);
+      expect(performance.now() - t1).toBeLessThan(DEADLINE_MS + 1_500);
+      expect(wm.restarts).toBe(2);
+      const next = await post(`${url}/v1/rewards`, { items: [{ task: 't2i', prompt: 'a cube', image: BRIGHT }, { task: 't2i', prompt: 'a cube', image: BRIGHT }] });
+      expect(next.status).toBe(200);
+      expect((next.json.results as Result[]).map((x) => x.reward)).toEqual([brightReward, brightReward]);
+      expect(wm.restarts).toBe(2);
+    } finally {
+      await server.close();
+    }
+    expect(wm.liveWorkers).toBe(0);
+    expect(wm.watchdogArmed).toBe(false);
+    expect(wm.health().state).toBe('closed');
+  });
+
+  it('the watchdog counts from the last answer: calls queued behind slow ones are not hangs', async () => {
+    // three 150 ms calls sent at once take 450 ms in all, past the 300 ms deadline, but each
+    // answer comes within 300 ms of the one before
+    const wm = await doubleInWorker({ id: 'steady', cost: { fixedMs: 150, perItemMs: 0, kind: 'busy' } }, 10, 300);
+    try {
+      const q = { task: 't2i' as const, prompt: 'a cube', candidate: imageMedia(blankImage(8, 8, [230, 230, 230])) };
+      const out = await Promise.all([wm.score([q]), wm.score([q]), wm.score([q])]);
+      expect(out.map((r) => r[0]!.reward)).toEqual([brightReward, brightReward, brightReward]);
+      expect(wm.restarts).toBe(0);
+      expect(wm.watchdogArmed).toBe(false);
+    } finally {
+      await wm.close();
+    }
+  });
+
+  it('a worker that hangs during shutdown is still ended, and bad watchdog settings are refused', async () => {
+    const wm = await doubleInWorker({ id: 'stuck' }, 10, 200);
+    const pending = wm.score([{ task: 't2i', prompt: HANG_PROMPT, candidate: imageMedia(blankImage(8, 8, [230, 230, 230])) }]).then(
+      () => 'answered',
+      (err: Error) => err.message,
+    );
+    await waitFor(() => wm.watchdogArmed, 'the hanging call to reach the worker');
+    const t0 = performance.now();
+    await wm.close();
+    expect(performance.now() - t0).toBeLessThan(2_000); // the watchdog, not the 5 s close timeout
+    expect(await pending).toMatch(/the model worker for 'stuck' hung \(no answer within 200 ms, --worker-timeout-ms\) and was terminated; the server is shutting down/);
+    expect(wm.liveWorkers).toBe(0);
+    expect(wm.watchdogArmed).toBe(false);
+    expect(wm.restarts).toBe(0);
+
+    for (const timeoutMs of [-1, 1.5, 2 ** 31]) {
+      const start = WorkerRewardModel.start({ source: { kind: 'module', url: TEST_MODELS, exportName: 'loadTestRewardModel' }, execArgv: LOADER, timeoutMs });
+      await expect(start).rejects.toBeInstanceOf(ConfigError);
+      await expect(start).rejects.toThrow(`the model worker timeout must be an integer number of ms from 0 (no watchdog) to 2147483647, got ${timeoutMs}`);
     }
   });
 
@@ -263,9 +412,20 @@ describe('model worker faults and limits (test double in a worker)', () => {
 });
 
 describe.skipIf(!existsSync(CLI))('rewarddance serve with a checkpoint (built CLI, model in a worker)', () => {
+  it('refuses a bad --worker-timeout-ms with a clear error before loading anything', () => {
+    for (const [value, want] of [
+      ['soon', "--worker-timeout-ms must be an integer >= 0, got 'soon'"],
+      ['2147483648', "--worker-timeout-ms must be at most 2147483647 (about 24.8 days), got '2147483648'; 0 turns the watchdog off"],
+    ] as const) {
+      const r = spawnSync(process.execPath, [CLI, 'serve', '--model', 'no-such-folder', '--worker-timeout-ms', value], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).not.toBe(0);
+      expect(r.stderr).toContain(want);
+    }
+  });
+
   it('serves the checkpoint from its worker, drains on SIGTERM and exits 0', async () => {
     const dir = tinyCheckpoint('rd-cli-worker', 9);
-    const child = spawn(process.execPath, [CLI, 'serve', '--model', dir, '--port', '0', '--max-batch', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'serve', '--model', dir, '--port', '0', '--max-batch', '4', '--worker-timeout-ms', '20000'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

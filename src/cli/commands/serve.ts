@@ -1,14 +1,15 @@
 /**
  * `rewarddance serve`: the HTTP reward server (src/serve) over one or more reward models, with
  * dynamic batching, limits, optional bearer auth and graceful shutdown on SIGTERM. Local
- * checkpoints run in a worker thread (`--model-thread main` keeps them on the event loop).
+ * checkpoints run in a worker thread (`--model-thread main` keeps them on the event loop),
+ * watched for hangs (`--worker-timeout-ms`).
  */
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../../serve/batching.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../../serve/app.js';
 import { loadServedModels, MODEL_THREADS, runServer, type ModelThread } from '../../serve/lifecycle.js';
-import { DEFAULT_WORKER_THREADS } from '../../serve/worker-model.js';
+import { DEFAULT_WORKER_THREADS, DEFAULT_WORKER_TIMEOUT_MS, MAX_WORKER_TIMEOUT_MS } from '../../serve/worker-model.js';
 import { DEFAULT_MEDIA_LIMITS } from '../../serve/media.js';
 import { action, intOption } from '../run.js';
 
@@ -32,6 +33,7 @@ interface ServeOpts {
   log?: boolean;
   modelThread: string;
   threads?: string;
+  workerTimeoutMs?: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -53,11 +55,14 @@ export function register(program: Command): void {
     .option('--log', 'log every request as a JSON line on stdout')
     .option('--model-thread <where>', `where local checkpoints run: ${MODEL_THREADS.join(' | ')} (worker: forward passes off the HTTP event loop)`, 'worker')
     .option('--threads <n>', `libtorch intra-op threads for local checkpoints (default ${DEFAULT_WORKER_THREADS}: one core runs the model, one serves HTTP)`)
+    .option('--worker-timeout-ms <ms>', `a model worker with work that answers nothing for this long is terminated and restarted, and its batch fails with 504; 0 turns the watchdog off (default ${DEFAULT_WORKER_TIMEOUT_MS})`)
     .action(
       action(async (opts: ServeOpts) => {
         if (opts.model.length === 0) throw new InputError('serve needs --model SPEC (a checkpoint folder, "oracle", or http://host:port/v1?model=ID)');
         if (!(MODEL_THREADS as readonly string[]).includes(opts.modelThread)) throw new InputError(`--model-thread must be one of ${MODEL_THREADS.join(', ')}, got '${opts.modelThread}'`);
-        const models = await loadServedModels(opts.model, { modelThread: opts.modelThread as ModelThread, threads: intOption('threads', opts.threads, DEFAULT_WORKER_THREADS, 1) });
+        const workerTimeoutMs = intOption('worker-timeout-ms', opts.workerTimeoutMs, DEFAULT_WORKER_TIMEOUT_MS, 0);
+        if (workerTimeoutMs > MAX_WORKER_TIMEOUT_MS) throw new InputError(`--worker-timeout-ms must be at most ${MAX_WORKER_TIMEOUT_MS} (about 24.8 days), got '${opts.workerTimeoutMs}'; 0 turns the watchdog off`);
+        const models = await loadServedModels(opts.model, { modelThread: opts.modelThread as ModelThread, threads: intOption('threads', opts.threads, DEFAULT_WORKER_THREADS, 1), workerTimeoutMs });
         const token = opts.token ?? process.env[TOKEN_ENV];
         await runServer({
           models,
