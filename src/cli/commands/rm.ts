@@ -175,7 +175,7 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'checkpoint folder to write')
     .option('--steps <n>', 'optimizer steps', '2000')
     .option('--batch <n>', 'items per step', '32')
-    .option('--lr <x>', 'peak learning rate', '1e-3')
+    .option('--lr <x>', 'peak learning rate (1e-3 collapsed pairwise fine-tuning to a constant answer; 3e-4 learns)', '3e-4')
     .option('--eval-every <n>', 'steps between evaluations', '500')
     .option('--seed <n>', 'seed', '0')
     .option('--threads <n>', 'torch threads', '1')
@@ -195,7 +195,7 @@ export function register(program: Command): void {
         const tok = new Tokenizer(modelConfig.vocab.slice(SPECIAL_TOKENS.length));
         const items = [...pairItems(train, paradigm, ctx, tok, seed), ...auxiliaryItems(o.mix ? o.mix.split(',') : [], train, paradigm, ctx, tok, seed, modelConfig)];
         const steps = intOption('steps', o.steps, 2000, 1);
-        const cfg: RmTrainConfig = { ...DEFAULT_RM_TRAIN_CONFIG, paradigm, context: ctx, steps, batchSize: intOption('batch', o.batch, 32, 1), lr: number('lr', o.lr, 1e-3), evalEvery: intOption('eval-every', o.evalEvery, 500, 1), seed, threads: intOption('threads', o.threads, 1, 1) };
+        const cfg: RmTrainConfig = { ...DEFAULT_RM_TRAIN_CONFIG, paradigm, context: ctx, steps, batchSize: intOption('batch', o.batch, 32, 1), lr: number('lr', o.lr, 3e-4), evalEvery: intOption('eval-every', o.evalEvery, 500, 1), seed, threads: intOption('threads', o.threads, 1, 1) };
         const bar = progress('rm train', steps, { quiet: o.json });
         const r = trainRewardModel({ out: o.out, config: cfg, model, items, evalSets: evals, resume: o.resume, onStep: (m) => bar.tick(1, { loss: m.loss.toFixed(3) }) });
         bar.stop();
