@@ -2,14 +2,18 @@
  * `rewarddance rl --algo grpo|refl`: fine-tune a generator against a reward model, with a
  * progress bar, per-step diagnostics in <out>/metrics.jsonl, resume after a kill, and a
  * final summary. GRPO works with any reward (oracle, URL, checkpoint); ReFL needs a reward
- * differentiable in the pixels (train/refl/types.ts), which local checkpoints will provide.
+ * differentiable in the pixels (train/refl/types.ts): a local VLM checkpoint folder
+ * (FrozenVlmReward), with each prompt's reference for pairwise models chosen by a Best-of-N
+ * tournament of the pretrained generator's samples.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
-import { loadRewardModel } from '../../rewards/load.js';
+import { LocalVlmRewardModel } from '../../rewards/generative.js';
+import { loadRewardModel, ORACLE_SPEC } from '../../rewards/load.js';
 import { parseWorldPrompt } from '../../rewards/oracle.js';
 import { trainGrpo, type GrpoStepMetrics } from '../../train/grpo/index.js';
+import { FrozenVlmReward, MAX_REFERENCE_CANDIDATES, trainRefl, type ReflStepMetrics } from '../../train/refl/index.js';
 import { readGeneval } from '../../world/geneval.js';
 import type { GenevalMetadata } from '../../world/types.js';
 import { action, intOption, printJson, progress } from '../run.js';
@@ -28,6 +32,8 @@ interface RlOpts {
   sampleSteps?: string;
   lr?: string;
   beta?: string;
+  refs?: string;
+  anchor?: string;
   evalEvery?: string;
   evalSamples?: string;
   threads?: string;
@@ -51,19 +57,40 @@ function num(name: string, v: string | undefined): number | undefined {
   return x;
 }
 
-/** Runs `rl`; exported for tests. */
-export async function runRl(o: RlOpts): Promise<GrpoStepMetrics | null> {
-  if (!(RL_ALGOS as readonly string[]).includes(o.algo)) throw new InputError(`--algo must be one of ${RL_ALGOS.join(', ')}, got '${o.algo}'`);
-  if (o.algo === 'refl') {
-    throw new InputError(`--algo refl needs a reward differentiable in the pixels (DifferentiableReward in src/train/refl/types.ts); '${o.reward}' does not provide one yet (local VLM checkpoints will). Use --algo grpo, which works with any reward.`);
+/** The last step's metrics of either algorithm. */
+export type RlStepMetrics = GrpoStepMetrics | ReflStepMetrics;
+
+/**
+ * ReFL's reward: a local VLM checkpoint folder. Remote models and the oracle give no
+ * gradients, so they are refused with a pointer to GRPO.
+ */
+async function reflReward(spec: string): Promise<LocalVlmRewardModel> {
+  const s = spec.trim();
+  const grpo = 'Use --algo grpo, which works with any reward.';
+  if (/^https?:\/\//iu.test(s)) throw new InputError(`--algo refl needs a reward differentiable in the pixels; a remote model (${s}) returns numbers, not gradients. ${grpo}`);
+  if (s === ORACLE_SPEC) throw new InputError(`--algo refl needs a reward differentiable in the pixels; the oracle is a program that reads the image, not a differentiable model. ${grpo}`);
+  if (!existsSync(s) || !statSync(s).isDirectory()) throw new InputError(`--algo refl needs a local reward-model checkpoint folder (config.json + model.safetensors), got '${spec}'. ${grpo}`);
+  const rm = await loadRewardModel(s);
+  if (!(rm instanceof LocalVlmRewardModel)) {
+    await rm.close?.();
+    throw new InputError(`--algo refl: '${spec}' is not a local VLM reward checkpoint. ${grpo}`);
   }
+  return rm;
+}
+
+/** Runs `rl`; exported for tests. */
+export async function runRl(o: RlOpts): Promise<RlStepMetrics | null> {
+  if (!(RL_ALGOS as readonly string[]).includes(o.algo)) throw new InputError(`--algo must be one of ${RL_ALGOS.join(', ')}, got '${o.algo}'`);
+  const refl = o.algo === 'refl';
+  if (refl && o.beta !== undefined) throw new InputError('--beta (KL to the pretrained model) is a GRPO option; ReFL is anchored by --anchor (flow-matching loss weight on world samples)');
+  if (!refl && (o.refs !== undefined || o.anchor !== undefined)) throw new InputError('--refs and --anchor are ReFL options (--algo refl)');
   const steps = intOption('steps', o.steps, 1, 1);
   const prompts = readPromptFile(o.prompts);
   const config: Record<string, unknown> = {};
   const set = (k: string, v: number | undefined): void => {
     if (v !== undefined) config[k] = v;
   };
-  set('groupSize', o.group === undefined ? undefined : intOption('group', o.group, 2, 2));
+  set('groupSize', o.group === undefined ? undefined : intOption('group', o.group, 2, refl ? 1 : 2));
   set('promptsPerStep', o.promptsPerStep === undefined ? undefined : intOption('prompts-per-step', o.promptsPerStep, 1, 1));
   set('sampleSteps', o.sampleSteps === undefined ? undefined : intOption('sample-steps', o.sampleSteps, 1, 1));
   set('lr', num('lr', o.lr));
@@ -72,6 +99,12 @@ export async function runRl(o: RlOpts): Promise<GrpoStepMetrics | null> {
   set('evalSamples', o.evalSamples === undefined ? undefined : intOption('eval-samples', o.evalSamples, 1, 1));
   set('threads', o.threads === undefined ? undefined : intOption('threads', o.threads, 1, 1));
   set('seed', o.seed === undefined ? undefined : intOption('seed', o.seed, 0));
+  if (refl) {
+    set('references', o.refs === undefined ? undefined : intOption('refs', o.refs, 1, 1));
+    if (o.refs !== undefined && (config.references as number) > MAX_REFERENCE_CANDIDATES) throw new InputError(`--refs must be at most ${MAX_REFERENCE_CANDIDATES}, got ${o.refs}`);
+    set('anchor', num('anchor', o.anchor));
+    return runRefl(o, steps, prompts, config);
+  }
   const reward = await loadRewardModel(o.reward, { mode: 'pointwise' });
   const bar = progress('rl grpo', steps, { quiet: o.json ?? false });
   try {
@@ -94,21 +127,61 @@ export async function runRl(o: RlOpts): Promise<GrpoStepMetrics | null> {
   }
 }
 
+async function runRefl(o: RlOpts, steps: number, prompts: ReturnType<typeof readPromptFile>, config: Record<string, unknown>): Promise<ReflStepMetrics | null> {
+  const rm = await reflReward(o.reward);
+  let bar: ReturnType<typeof progress> | null = null;
+  try {
+    const reward = FrozenVlmReward.fromRewardModel(rm);
+    bar = progress('rl refl', steps, { quiet: o.json ?? false });
+    const b = bar;
+    return await trainRefl({
+      generator: o.generator,
+      reward,
+      judge: rm,
+      prompts,
+      out: o.out,
+      steps,
+      resume: o.resume ?? false,
+      config,
+      onStep: (_s, m) => {
+        b.tick(1, { reward: m.reward.toFixed(3), std: m.rewardStd.toFixed(3), drift: m.drift.toExponential(1), ...(m.eval ? { oracle: m.eval.score.toFixed(3) } : {}), ...(m.alarm ? { ALARM: 1 } : {}) });
+        if (m.alarm) process.stderr.write(`hacking alarm at step ${m.step}: ${m.alarmReason ?? ''}\n`);
+      },
+    });
+  } finally {
+    bar?.stop();
+    rm.close();
+  }
+}
+
+/** The final summary line(s). */
+export function summary(m: RlStepMetrics, out: string): string {
+  const algoPart = 'kl' in m ? `, kl ${m.kl.toExponential(2)}` : `, anchor loss ${m.anchorLoss.toFixed(4)}`;
+  return (
+    `step ${m.step}: reward ${m.reward.toFixed(3)} (std ${m.rewardStd.toFixed(3)}, within groups ${m.groupStd.toFixed(3)})${algoPart}, drift ${m.drift.toExponential(2)}` +
+    (m.eval ? `, oracle ${m.eval.score.toFixed(3)} [${m.eval.lo.toFixed(3)}, ${m.eval.hi.toFixed(3)}] n=${m.eval.n}, held-out reward ${m.eval.heldOutReward.toFixed(3)}` : '') +
+    (m.alarm ? `\nHACKING ALARM: ${m.alarmReason ?? ''}` : '') +
+    `\nmetrics: ${out}/metrics.jsonl\n`
+  );
+}
+
 export function register(program: Command): void {
   program
     .command('rl')
     .description('fine-tune a generator against a reward model (GRPO for any reward; ReFL for differentiable ones)')
     .requiredOption('--algo <name>', RL_ALGOS.join(' | '))
     .requiredOption('--generator <dir>', 'pretrained generator folder')
-    .requiredOption('--reward <spec>', "reward model: 'oracle', an http(s):// URL or a checkpoint folder")
+    .requiredOption('--reward <spec>', "reward model: 'oracle', an http(s):// URL or a checkpoint folder (ReFL: a local VLM checkpoint folder)")
     .requiredOption('--prompts <file>', 'GenEval JSONL or a text file of world prompts')
     .requiredOption('--steps <n>', 'RL steps')
     .requiredOption('--out <dir>', 'run folder (metrics.jsonl, checkpoint/)')
-    .option('--group <n>', 'samples per prompt (GRPO group)')
+    .option('--group <n>', 'samples per prompt (GRPO group; ReFL: samples of each prompt per step)')
     .option('--prompts-per-step <n>', 'prompts per step')
-    .option('--sample-steps <n>', 'SDE steps while training')
+    .option('--sample-steps <n>', 'sampler steps while training (GRPO: SDE; ReFL: ODE)')
     .option('--lr <x>', 'learning rate')
-    .option('--beta <x>', 'KL weight to the pretrained model')
+    .option('--beta <x>', 'GRPO: KL weight to the pretrained model')
+    .option('--refs <n>', `ReFL, pairwise rewards: pretrained samples per prompt in the reference tournament (1-${MAX_REFERENCE_CANDIDATES}, default 8)`)
+    .option('--anchor <x>', 'ReFL: weight of the flow-matching loss on world samples (default 1)')
     .option('--eval-every <n>', 'oracle evaluation on held-out prompts every N steps')
     .option('--eval-samples <n>', 'held-out prompts per evaluation (>= 256 for a useful interval)')
     .option('--threads <n>', 'libtorch threads')
@@ -120,12 +193,7 @@ export function register(program: Command): void {
         const m = await runRl(o);
         if (o.json) return printJson(m);
         if (!m) return void process.stdout.write('nothing to do (already at --steps)\n');
-        process.stdout.write(
-          `step ${m.step}: reward ${m.reward.toFixed(3)} (std ${m.rewardStd.toFixed(3)}, within groups ${m.groupStd.toFixed(3)}), kl ${m.kl.toExponential(2)}, drift ${m.drift.toExponential(2)}` +
-            (m.eval ? `, oracle ${m.eval.score.toFixed(3)} [${m.eval.lo.toFixed(3)}, ${m.eval.hi.toFixed(3)}] n=${m.eval.n}` : '') +
-            (m.alarm ? `\nHACKING ALARM: ${m.alarmReason ?? ''}` : '') +
-            `\nmetrics: ${o.out}/metrics.jsonl\n`,
-        );
+        process.stdout.write(summary(m, o.out));
       }),
     );
 }

@@ -6,7 +6,8 @@
  * an anchor and with a high learning rate the model collapsed in ~50 steps).
  */
 import { ConfigError } from '../../errors.js';
-import { guidedText, guidedVelocity, flowMatchingLoss, imagesToTensor, timeGrid, type FlowUNet } from '../../models/generator/index.js';
+import type { RgbImage } from '../../data/image.js';
+import { guidedText, guidedVelocity, flowMatchingLoss, imagesToTensor, tensorToImages, timeGrid, type FlowUNet } from '../../models/generator/index.js';
 import { AdamW, clipGradNorm, manualSeed, noGrad, randn, tidy, type Tensor } from '../../tensor/index.js';
 import { Rng } from '../../util/rng.js';
 import { worldBatch } from '../generator/train.js';
@@ -56,7 +57,12 @@ export function predictWithGrad(model: FlowUNet, prompts: readonly string[], k: 
 }
 
 export interface ReflStepResult {
+  /** Mean reward of the batch (before the update). */
   readonly reward: number;
+  /** Per-sample rewards (B), in prompt order. */
+  readonly rewards: number[];
+  /** The predicted clean images x0 that were scored (B), rounded to 8 bits (for oracle diagnostics). */
+  readonly images: RgbImage[];
   readonly anchorLoss: number;
   readonly stopStep: number;
 }
@@ -70,9 +76,10 @@ export function reflStep(model: FlowUNet, opt: AdamW, reward: DifferentiableRewa
   const k = rng.int(cfg.stopMin, cfg.sampleSteps);
   manualSeed(cfg.seed * 1_000_003 + step);
   model.train();
-  const [r, a] = tidy(() => {
+  const [r, rs, imgs, a] = tidy(() => {
     const x0 = predictWithGrad(model, prompts, k, cfg);
-    const rw = reward.rewardTensor(x0, prompts, references).mean();
+    const all = reward.rewardTensor(x0, prompts, references); // (B)
+    const rw = all.mean();
     let loss = rw.neg();
     let anchor = 0;
     if (cfg.anchor > 0) {
@@ -82,10 +89,10 @@ export function reflStep(model: FlowUNet, opt: AdamW, reward: DifferentiableRewa
       loss = loss.add(fm.mul(cfg.anchor));
     }
     loss.backward();
-    return [rw.item(), anchor];
+    return [rw.item(), all.detach().toList(), tensorToImages(x0.detach().mul(2).sub(1)), anchor] as const;
   });
   clipGradNorm(opt.params, cfg.maxGradNorm);
   opt.step(cfg.lr);
   opt.zeroGrad();
-  return { reward: r, anchorLoss: a, stopStep: k };
+  return { reward: r, rewards: rs, images: imgs, anchorLoss: a, stopStep: k };
 }

@@ -1,0 +1,251 @@
+/**
+ * A ReFL run (`rewarddance rl --algo refl`): each step draws `promptsPerStep` prompts, takes
+ * `groupSize` samples of each (different noise), and makes one `reflStep` against a
+ * DifferentiableReward; pairwise rewards compare each sample with its prompt's reference, the
+ * winner of a Best-of-N pairwise tournament of the pretrained generator's samples
+ * (references.ts). Every step appends the RL diagnostics to metrics.jsonl (reward mean and
+ * spread, the oracle's reading of the scored samples, drift, the hacking alarm; the oracle's
+ * GenEval-style score and the held-out reward every `evalEvery` steps) and checkpoints, so a
+ * killed run resumes losing only the step in flight, on the same curve.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RgbImage } from '../../data/image.js';
+import { ConfigError, InputError } from '../../errors.js';
+import { DEFAULT_ALARM, hackingAlarm, oracleDiversity, parameterDrift, rewardSpread, type CurvePoint } from '../../eval/rl-diagnostics.js';
+import { imagesToTensor, loadGenerator, saveGenerator } from '../../models/generator/index.js';
+import { loadOptimizerState, loadWeights } from '../../nn/index.js';
+import type { RewardModel } from '../../rewards/types.js';
+import { AdamW, noGrad, setNumThreads, tidy, type Tensor } from '../../tensor/index.js';
+import { readJson } from '../../util/fs.js';
+import { Rng } from '../../util/rng.js';
+import { analyzeImage, scoreMetadata } from '../../world/oracle.js';
+import type { GenevalMetadata } from '../../world/types.js';
+import { evaluateGenerator, heldOutPrompts } from '../generator/evaluate.js';
+import { ReferenceCache, MAX_REFERENCE_CANDIDATES } from './references.js';
+import { DEFAULT_REFL_CONFIG, reflConfig, reflStep, type ReflConfig } from './train.js';
+import type { DifferentiableReward } from './types.js';
+
+export interface ReflRunConfig extends ReflConfig {
+  /** Distinct prompts per step. */
+  readonly promptsPerStep: number;
+  /** Samples per prompt (batch = promptsPerStep * groupSize); spread within a group is a diagnostic. */
+  readonly groupSize: number;
+  /** Pretrained samples per prompt in the reference tournament (pairwise rewards). */
+  readonly references: number;
+  readonly threads: number;
+  /** Oracle evaluation on the held-out prompts every N steps (0: start and end only). */
+  readonly evalEvery: number;
+  readonly evalSamples: number;
+  readonly evalSteps: number;
+}
+
+/** Batch 16 (4 prompts x 4 samples), references from 8 pretrained samples, ReFL step defaults. */
+export const DEFAULT_REFL_RUN_CONFIG: ReflRunConfig = {
+  ...DEFAULT_REFL_CONFIG,
+  promptsPerStep: 4,
+  groupSize: 4,
+  references: 8,
+  threads: 1,
+  evalEvery: 10,
+  evalSamples: 256,
+  evalSteps: 16,
+};
+
+/** stopMin / sampleSteps of the defaults (10 / 16). */
+const STOP_MIN_SHARE = DEFAULT_REFL_CONFIG.stopMin / DEFAULT_REFL_CONFIG.sampleSteps;
+
+/** Merges overrides; unknown keys and impossible values are ConfigErrors. */
+export function reflRunConfig(overrides: Record<string, unknown> = {}): ReflRunConfig {
+  for (const k of Object.keys(overrides)) {
+    if (!(k in DEFAULT_REFL_RUN_CONFIG)) throw new ConfigError(`refl: unknown option '${k}' (known: ${Object.keys(DEFAULT_REFL_RUN_CONFIG).join(', ')})`);
+  }
+  const c = { ...DEFAULT_REFL_RUN_CONFIG, ...overrides } as { -readonly [K in keyof ReflRunConfig]: ReflRunConfig[K] };
+  // the gradient step stays in the last ~3/8 of the sampler (10 of 16) when only sampleSteps is given
+  if (overrides.sampleSteps !== undefined && overrides.stopMin === undefined) c.stopMin = Math.min(c.sampleSteps - 1, Math.floor(c.sampleSteps * STOP_MIN_SHARE));
+  const step = Object.fromEntries(Object.keys(DEFAULT_REFL_CONFIG).map((k) => [k, c[k as keyof ReflRunConfig]]));
+  reflConfig(step); // validates the step's own options
+  const posInt = (k: keyof ReflRunConfig, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+    const v = c[k];
+    if (!Number.isInteger(v) || v < min || v > max) throw new ConfigError(`refl: ${k} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? 'inf' : max}], got ${String(v)}`);
+  };
+  posInt('promptsPerStep', 1);
+  posInt('groupSize', 1);
+  posInt('references', 1, MAX_REFERENCE_CANDIDATES);
+  posInt('threads', 1);
+  posInt('evalEvery', 0);
+  posInt('evalSamples', 1);
+  posInt('evalSteps', 1);
+  if (!(c.lr > 0)) throw new ConfigError(`refl: lr must be > 0, got ${c.lr}`);
+  if (!(c.anchor >= 0)) throw new ConfigError(`refl: anchor must be >= 0, got ${c.anchor}`);
+  return c;
+}
+
+export interface ReflRun {
+  /** Pretrained generator folder (the policy's start, the references' sampler, the drift origin). */
+  readonly generator: string;
+  readonly reward: DifferentiableReward;
+  /**
+   * The same reward model behind the (non-differentiable) reward protocol: it judges the
+   * reference tournaments of pairwise rewards. Required when `reward.mode` is 'pairwise'.
+   */
+  readonly judge?: RewardModel;
+  readonly prompts: readonly GenevalMetadata[];
+  readonly out: string;
+  readonly steps: number;
+  readonly resume?: boolean;
+  readonly config?: Partial<ReflRunConfig>;
+  onStep?(step: number, m: ReflStepMetrics): void;
+}
+
+export interface ReflStepMetrics {
+  readonly step: number;
+  /** Mean reward of the step's batch (before its update). */
+  readonly reward: number;
+  readonly rewardStd: number;
+  readonly groupStd: number;
+  readonly flatGroups: number;
+  /** Share of the scored samples (x0 predicted at the stop step) the binary oracle accepts. */
+  readonly oracleTrain: number;
+  readonly diversity: number;
+  readonly anchorLoss: number;
+  readonly stopStep: number;
+  readonly drift: number;
+  readonly ms: number;
+  /** Milliseconds of this step spent on new reference tournaments (pairwise). */
+  readonly referenceMs: number;
+  /** Prompts whose reference is cached so far. */
+  readonly referencesCached: number;
+  readonly eval?: { score: number; lo: number; hi: number; n: number; heldOutReward: number; quality: number; background: number[] };
+  readonly alarm: boolean;
+  readonly alarmReason?: string;
+}
+
+const STEP_SEED_STRIDE = 1_000_003;
+const CKPT = 'checkpoint';
+const METRICS = 'metrics.jsonl';
+/** Coarse 3x3 cell of an object's centre, for oracle signatures. */
+const CELLS = 3;
+/** Images per no-grad reward batch in evaluations. */
+const SCORE_BATCH = 64;
+
+function signature(img: RgbImage): string {
+  const a = analyzeImage(img);
+  const c = (v: number, s: number): number => Math.min(CELLS - 1, Math.floor((v / s) * CELLS));
+  return a.objects.map((o) => `${o.shape}:${o.color}:${c(o.cx, img.width)}${c(o.cy, img.height)}`).sort().join('|');
+}
+
+/** RGB images -> (B, 3, S, S) in [0, 1] (exactly k/255, as the VLM's own loader). */
+function unitTensor(images: readonly RgbImage[]): Tensor {
+  return imagesToTensor(images).add(1).mul(0.5);
+}
+
+/** Rewards of images (no gradients), in batches. */
+function rewardsOf(reward: DifferentiableReward, images: readonly RgbImage[], prompts: readonly string[], references?: readonly RgbImage[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < images.length; i += SCORE_BATCH) {
+    const j = Math.min(images.length, i + SCORE_BATCH);
+    out.push(...noGrad(() => tidy(() => reward.rewardTensor(unitTensor(images.slice(i, j)), prompts.slice(i, j), references ? unitTensor(references.slice(i, j)) : undefined).toList())));
+  }
+  return out;
+}
+
+/**
+ * Runs ReFL; returns the last step's metrics (null when the run was already at `steps`).
+ * @example await trainRefl({ generator: 'models/rd-gen-t2i', reward: FrozenVlmReward.load('runs/rm'), judge, prompts, out: 'runs/refl', steps: 100 });
+ */
+export async function trainRefl(run: ReflRun): Promise<ReflStepMetrics | null> {
+  const cfg = reflRunConfig(run.config ?? {});
+  if (run.prompts.length === 0) throw new InputError('ReFL needs at least one prompt');
+  const pairwise = run.reward.mode === 'pairwise';
+  if (pairwise && !run.judge) throw new InputError(`${run.reward.id} is pairwise: ReFL needs the reward model itself (judge) to pick each prompt's reference by tournament`);
+  setNumThreads(cfg.threads);
+  mkdirSync(run.out, { recursive: true });
+  const metricsFile = join(run.out, METRICS);
+  const ckpt = join(run.out, CKPT);
+  const policy = loadGenerator(run.generator);
+  const pretrained = loadGenerator(run.generator);
+  const refParams = pretrained.parameters();
+  const opt = new AdamW(policy.namedParameters(), { lr: cfg.lr, weightDecay: 0 });
+  const refs = pairwise ? new ReferenceCache(pretrained, run.judge!, { n: cfg.references, steps: cfg.sampleSteps, guidance: cfg.guidance, seed: cfg.seed }) : null;
+  try {
+    let start = 0;
+    const history: CurvePoint[] = [];
+    if (run.resume === true && existsSync(join(ckpt, 'trainer.json'))) {
+      loadWeights(ckpt, policy);
+      const st = loadOptimizerState(ckpt);
+      if (st) {
+        opt.loadState(st.step, st.tensors);
+        for (const t of st.tensors.values()) t.dispose();
+      }
+      start = (readJson(join(ckpt, 'trainer.json')) as { step: number }).step;
+      const kept = existsSync(metricsFile) ? readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as ReflStepMetrics).filter((m) => m.step <= start) : [];
+      writeFileSync(metricsFile, kept.map((m) => JSON.stringify(m) + '\n').join(''));
+      for (const m of kept.filter((x) => x.step > 0)) history.push({ step: m.step, reward: m.reward, ...(m.eval ? { oracle: m.eval.score, heldOutReward: m.eval.heldOutReward } : {}) });
+    } else {
+      writeFileSync(metricsFile, '');
+    }
+    const held = heldOutPrompts(cfg.evalSamples);
+    const heldPrompts = held.map((m) => m.prompt);
+    // Pairwise held-out reward: P(the policy's sample beats the pretrained generator's sample
+    // for the same prompt and noise), so no tournament is needed for the held-out prompts.
+    let heldRefs: RgbImage[] | undefined;
+    const evaluate = (): NonNullable<ReflStepMetrics['eval']> => {
+      policy.eval();
+      const e = evaluateGenerator(policy, held, { steps: cfg.evalSteps, guidance: cfg.guidance, seed: cfg.seed });
+      if (pairwise) heldRefs ??= evaluateGenerator(pretrained, held, { steps: cfg.evalSteps, guidance: cfg.guidance, seed: cfg.seed }).images;
+      const hr = rewardsOf(run.reward, e.images, heldPrompts, heldRefs);
+      return { score: e.score, lo: e.lo, hi: e.hi, n: e.n, heldOutReward: hr.reduce((a, b) => a + b, 0) / hr.length, quality: e.quality, background: e.background };
+    };
+    if (start === 0) appendFileSync(metricsFile, JSON.stringify({ step: 0, eval: evaluate() }) + '\n');
+    let last: ReflStepMetrics | null = null;
+    for (let step = start; step < run.steps; step++) {
+      const t0 = Date.now();
+      const rng = new Rng(cfg.seed * STEP_SEED_STRIDE + step + 0x51ed);
+      const chosen = Array.from({ length: cfg.promptsPerStep }, () => rng.pick(run.prompts));
+      const metas = chosen.flatMap((m) => Array.from({ length: cfg.groupSize }, () => m));
+      const prompts = metas.map((m) => m.prompt);
+      const refMs0 = refs?.ms ?? 0;
+      const refImages = refs ? await refs.getMany(prompts) : undefined;
+      const refTensor = refImages ? noGrad(() => unitTensor(refImages)) : undefined;
+      let r;
+      try {
+        r = reflStep(policy, opt, run.reward, prompts, step, cfg, refTensor);
+      } finally {
+        refTensor?.dispose();
+      }
+      const spread = rewardSpread(r.rewards, cfg.groupSize);
+      const doEval = step + 1 === run.steps || (cfg.evalEvery > 0 && (step + 1) % cfg.evalEvery === 0);
+      const ev = doEval ? evaluate() : undefined;
+      history.push({ step: step + 1, reward: spread.mean, ...(ev ? { oracle: ev.score, heldOutReward: ev.heldOutReward } : {}) });
+      const alarm = hackingAlarm(history, DEFAULT_ALARM);
+      const m: ReflStepMetrics = {
+        step: step + 1,
+        reward: spread.mean,
+        rewardStd: spread.std,
+        groupStd: spread.groupStd,
+        flatGroups: spread.flatGroups,
+        oracleTrain: r.images.filter((img, i) => scoreMetadata(analyzeImage(img), metas[i]!).correct).length / r.images.length,
+        diversity: oracleDiversity(r.images.map(signature), cfg.groupSize),
+        anchorLoss: r.anchorLoss,
+        stopStep: r.stopStep,
+        drift: noGrad(() => parameterDrift(policy.parameters(), refParams)),
+        ms: Date.now() - t0,
+        referenceMs: Math.round((refs?.ms ?? 0) - refMs0),
+        referencesCached: refs?.size ?? 0,
+        ...(ev ? { eval: ev } : {}),
+        alarm: alarm.fired,
+        ...(alarm.fired ? { alarmReason: alarm.reason } : {}),
+      };
+      saveGenerator(ckpt, policy, { optimizer: opt.state(), trainer: { step: step + 1, config: cfg, generator: run.generator, reward: run.reward.id } });
+      appendFileSync(metricsFile, JSON.stringify(m) + '\n');
+      run.onStep?.(step + 1, m);
+      last = m;
+    }
+    return last;
+  } finally {
+    opt.dispose();
+    policy.dispose();
+    pretrained.dispose();
+  }
+}
