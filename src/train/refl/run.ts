@@ -23,7 +23,7 @@ import { analyzeImage, scoreMetadata } from '../../world/oracle.js';
 import type { GenevalMetadata } from '../../world/types.js';
 import { evaluateGenerator, heldOutPrompts } from '../generator/evaluate.js';
 import { ReferenceCache, MAX_REFERENCE_CANDIDATES } from './references.js';
-import { DEFAULT_REFL_CONFIG, reflConfig, reflStep, type ReflConfig } from './train.js';
+import { DEFAULT_REFL_CONFIG, reflConfig, reflStep, type ReflConfig, type ReflStepResult } from './train.js';
 import type { DifferentiableReward } from './types.js';
 
 export interface ReflRunConfig extends ReflConfig {
@@ -208,7 +208,7 @@ export async function trainRefl(run: ReflRun): Promise<ReflStepMetrics | null> {
       const refMs0 = refs?.ms ?? 0;
       const refImages = refs ? await refs.getMany(prompts) : undefined;
       const refTensor = refImages ? noGrad(() => unitTensor(refImages)) : undefined;
-      let r;
+      let r: ReflStepResult;
       try {
         r = reflStep(policy, opt, run.reward, prompts, step, cfg, refTensor);
       } finally {
