@@ -8,7 +8,8 @@
  * trained VLM checkpoint under models/ (config kind rd-vlm), or a freshly initialised rd-m
  * preset VLM when there is none; the output says which. Beside it, the PyTorch twin of the
  * same step (bench/twins/refl_step.py, Debian's python3-torch). Prints
- * {reflStepMs, torchReflStepMs, ratio, ...}; also the share of the step spent rendering the
+ * {reflStepMs, torchReflStepMs, ratio, ...} (wall-clock medians) and the same in process CPU
+ * time (steadier on a shared machine: one libtorch thread each); also the share of the step spent rendering the
  * anchor's world samples (which the twin replaces with random tensors) and the one-time cost
  * of a prompt's reference tournament (N = 8).
  */
@@ -96,21 +97,26 @@ async function main(): Promise<void> {
   const refs = pairwise ? noGrad(() => imagesToTensor(sampleImages(gen.model, prompts, { steps: SAMPLE_STEPS, guidance: cfg.guidance, seed: 2 }), rm.reward.imageSize)) : undefined;
   const opt = new AdamW(gen.model.namedParameters(), { lr: cfg.lr, weightDecay: 0 });
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   const renderTimes: number[] = [];
   for (let i = 0; i < WARMUP + steps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     reflStep(gen.model, opt, rm.reward, prompts, i, cfg, refs);
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
     const r0 = performance.now();
     worldBatch(cfg.anchorBatch, cfg.seed + 17, i, gen.model.config.imageSize); // what the step spent on the anchor's images
     const render = performance.now() - r0;
     if (i >= WARMUP) {
       times.push(ms);
+      cpuTimes.push((cpu.user + cpu.system) / 1000);
       renderTimes.push(render);
-      log(`step ${i + 1 - WARMUP}/${steps}: ${ms.toFixed(0)} ms (anchor rendering ${render.toFixed(0)} ms)`);
+      log(`step ${i + 1 - WARMUP}/${steps}: ${ms.toFixed(0)} ms wall, ${cpuTimes.at(-1)!.toFixed(0)} ms CPU (anchor rendering ${render.toFixed(0)} ms)`);
     }
   }
   const reflStepMs = median(times);
+  const reflStepCpuMs = median(cpuTimes);
   const anchorRenderMs = median(renderTimes);
   // shapes for the twin: text lengths as this step saw them
   const g = gen.model.config;
@@ -161,13 +167,19 @@ async function main(): Promise<void> {
   const torchReflStepMs = twin ? twin.stepMsMedian! : null;
   if (twin) log(`parameters: generator ${gen.model.parameterCount()} (twin ${twin.generatorParams}), VLM ${rm.reward.model.parameterCount()} (twin ${twin.vlmParams})`);
   const ratio = torchReflStepMs ? reflStepMs / torchReflStepMs : null;
+  const torchReflStepCpuMs = twin ? twin.stepCpuMsMedian! : null;
+  const cpuRatio = torchReflStepCpuMs ? reflStepCpuMs / torchReflStepCpuMs : null;
   if (torchReflStepMs === null) log('PyTorch twin skipped: /usr/bin/python3 cannot import torch (apt-get install -y python3-torch); torchReflStepMs is null');
-  else log(`PyTorch twin: ${torchReflStepMs.toFixed(0)} ms/step (median of ${steps}); ratio rewarddance/PyTorch = ${ratio!.toFixed(3)} (rewarddance's step includes ${anchorRenderMs.toFixed(0)} ms of anchor rendering, the twin's does not)`);
-  log(`ReFL step (batch ${batch}, ${SAMPLE_STEPS} sampler steps, stop ${STOP}): ${reflStepMs.toFixed(0)} ms median of ${steps}`);
+  else log(`PyTorch twin: ${torchReflStepMs.toFixed(0)} ms/step wall, ${torchReflStepCpuMs!.toFixed(0)} ms CPU (medians of ${steps}); ratio rewarddance/PyTorch = ${ratio!.toFixed(3)} wall, ${cpuRatio!.toFixed(3)} CPU (rewarddance's step includes ${anchorRenderMs.toFixed(0)} ms of anchor rendering, the twin's does not)`);
+  log(`ReFL step (batch ${batch}, ${SAMPLE_STEPS} sampler steps, stop ${STOP}): ${reflStepMs.toFixed(0)} ms wall, ${reflStepCpuMs.toFixed(0)} ms CPU, medians of ${steps}`);
+  log('on a shared machine the wall-clock ratio follows the other jobs; the CPU-time ratio (one libtorch thread each) is the steadier comparison');
   const result = {
     reflStepMs,
     torchReflStepMs,
     ratio,
+    reflStepCpuMs,
+    torchReflStepCpuMs,
+    cpuRatio,
     anchorRenderMs,
     referenceMsPerPrompt,
     batch,

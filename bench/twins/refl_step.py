@@ -7,7 +7,7 @@ block-causal, padding-aware mask, LM head at <ans>), whose parameters do not req
 the loss is -mean P(yes) (softmax over the yes/no logits; or sigmoid of the scalar head) plus
 the flow-matching loss on an anchor batch; backward, clipping and AdamW on the generator. The
 anchor's images are random tensors here (rewarddance renders world samples; bench/rl.ts reports
-that time separately). Prints {"stepMsMedian": ...}.
+that time separately). Prints {"stepMsMedian": ..., "stepCpuMsMedian": ...} (wall clock, process CPU time).
 Run: /usr/bin/python3 bench/twins/refl_step.py --batch 16 --steps 5 (bench/rl.ts passes every shape)
 """
 import argparse
@@ -268,9 +268,9 @@ def main():
     yes_id, no_id = 10, 11
     anchor_ids, anchor_keep = prompt_batch(a.anchor_batch, a.anchor_len)
     grid = [1 - i / a.sample_steps for i in range(a.sample_steps + 1)]
-    times = []
+    times, cpu = [], []
     for i in range(a.warmup + a.steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         gen.train()
         with torch.no_grad():
             text = guided_text(gen, ids, keep)
@@ -301,7 +301,8 @@ def main():
         _ = reward.detach().tolist()
         if i >= a.warmup:
             times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"stepMsMedian": statistics.median(times), "steps": a.steps, "generatorParams": sum(p.numel() for p in gen.parameters()), "vlmParams": sum(p.numel() for p in vlm.parameters())}))
+            cpu.append((time.process_time() - c0) * 1000)
+    print(json.dumps({"stepMsMedian": statistics.median(times), "stepCpuMsMedian": statistics.median(cpu), "steps": a.steps, "generatorParams": sum(p.numel() for p in gen.parameters()), "vlmParams": sum(p.numel() for p in vlm.parameters())}))
 
 
 if __name__ == "__main__":
