@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { ShapeError, TensorError } from '../errors.js';
-import { arange, F, full, isGradEnabled, liveTensors, manualSeed, noGrad, ones, randn, Rng, scalar, seedAll, tensor, tidy, zeros } from './index.js';
+import { arange, emptyCache, F, full, isGradEnabled, liveTensors, manualSeed, memoryStats, noGrad, ones, randn, Rng, scalar, seedAll, setCacheLimit, tensor, tidy, zeros } from './index.js';
 
 describe('creation and conversion', () => {
   test('nested arrays, typed arrays and dtypes round-trip', () => {
@@ -106,5 +106,30 @@ describe('autograd switches and seeds', () => {
     const r1 = seedAll(3);
     const r2 = new Rng(3);
     expect([r1.next(), r1.int(0, 100)]).toEqual([r2.next(), r2.int(0, 100)]);
+  });
+});
+
+describe('the caching allocator', () => {
+  test('a full cache gives back idle blocks of old sizes to keep the newest, and stays under its limit', () => {
+    emptyCache();
+    const mb = 2 ** 20;
+    setCacheLimit(3 * mb);
+    try {
+      // three live 1 MiB blocks (262,144 floats) fill the cache when freed
+      [zeros([262144]), zeros([262144]), zeros([262144])].forEach((t) => t.dispose());
+      expect(memoryStats().cachedBytes).toBe(3 * mb);
+      // a block of a new size (1.5 MiB) evicts old ones rather than being refused
+      zeros([393216]).dispose();
+      const after = memoryStats().cachedBytes;
+      expect(after).toBe(2.5 * mb);
+      expect(after).toBeLessThanOrEqual(3 * mb);
+      // the newest size is cached: allocating it again takes it from the cache
+      const t = zeros([393216]);
+      expect(memoryStats().cachedBytes).toBeLessThan(after);
+      t.dispose();
+    } finally {
+      setCacheLimit(2 * 1024 * mb);
+      emptyCache();
+    }
   });
 });
