@@ -3,6 +3,7 @@
  * typed value with presets. Unknown override keys are ConfigErrors; checkpoints store it.
  */
 import { ConfigError } from '../../errors.js';
+import { WORLD_WORDS } from '../../world/captions.js';
 
 /** The checkpoint kind written into config.json. */
 export const GENERATOR_KIND = 'rd-flow-generator';
@@ -25,6 +26,11 @@ export interface GeneratorConfig {
   readonly maxTokens: number;
   /** Group-norm groups (clipped to divide each channel count). */
   readonly groups: number;
+  /**
+   * The prompt words the text encoder knows, in token-id order (ids 2..). Stored in the
+   * checkpoint so a model keeps reading its prompts after the world's vocabulary grows.
+   */
+  readonly words: readonly string[];
 }
 
 /**
@@ -42,6 +48,7 @@ export const DEFAULT_GENERATOR_CONFIG: GeneratorConfig = {
   heads: 4,
   maxTokens: 16,
   groups: 8,
+  words: WORLD_WORDS,
 };
 
 /** Named presets: `tiny` for tests (a few thousand parameters, milliseconds a step), `small` is the default. */
@@ -73,6 +80,9 @@ export function validateGeneratorConfig(v: Record<string, unknown>): GeneratorCo
   for (const k of ['imageSize', 'embDim', 'textDim', 'textLayers', 'heads', 'maxTokens', 'groups'] as const) posInt(k, c[k]);
   if (!Array.isArray(c.channels) || c.channels.length !== 3) throw new ConfigError(`generator config: channels must list 3 levels, got ${JSON.stringify(c.channels)}`);
   c.channels.forEach((ch) => posInt('channels', ch));
+  if (!Array.isArray(c.words) || c.words.length === 0 || !c.words.every((w) => typeof w === 'string' && w !== '') || new Set(c.words).size !== c.words.length) {
+    throw new ConfigError('generator config: words must be a non-empty list of distinct words (the text encoder\'s vocabulary)');
+  }
   if (c.imageSize % 4 !== 0) throw new ConfigError(`generator config: imageSize must be divisible by 4 (two downsamplings), got ${c.imageSize}`);
   if (c.textDim % c.heads !== 0 || c.channels[2]! % c.heads !== 0) throw new ConfigError(`generator config: textDim and the last channel count must be divisible by heads (${c.heads})`);
   return c;

@@ -2,6 +2,7 @@
  * Generator: tokenizer and config errors, shapes, a handful of prompts overfit, ODE sampling
  * deterministic under a seed, and the SDE's log-probabilities against a direct computation.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, InputError } from '../../errors.js';
 import { AdamW, manualSeed, noGrad, randn, tensor, tidy } from '../../tensor/index.js';
@@ -16,6 +17,7 @@ import {
   gaussianLogProb,
   generatorConfig,
   guidedText,
+  loadGenerator,
   imagesToTensor,
   sampleImages,
   sampleSde,
@@ -123,5 +125,23 @@ describe('SDE for GRPO', () => {
       lp.forEach((v2, b) => expect(v2).toBeCloseTo(traj.logps[i]![b]!, 3));
     }
     traj.xs.forEach((t) => t.dispose());
+  });
+});
+
+describe('checkpoints keep their vocabulary', () => {
+  it('the shipped generator (trained on a 117-word world) loads and samples after the world grew', () => {
+    const g = loadGenerator(join(import.meta.dirname, '..', '..', '..', 'models', 'rd-gen-t2i'));
+    expect(g.config.words).toHaveLength(117);
+    const imgs = noGrad(() => sampleImages(g, ['a photo of a red circle', ''], { steps: 2, seed: 1 }));
+    expect(imgs).toHaveLength(2);
+    expect(imgs[0]!.width).toBe(32);
+    // a word the world learned later is not one this model can read
+    expect(() => sampleImages(g, ['a photo of a red circle then move'], { steps: 1, seed: 1 })).toThrow(/'then' is not in the world's vocabulary/);
+    g.dispose();
+  });
+
+  it('a new model stores the current words, and a word list with duplicates is a ConfigError', () => {
+    expect(generatorConfig('tiny').words.length).toBeGreaterThan(117);
+    expect(() => generatorConfig('tiny', { words: ['a', 'a'] })).toThrow(ConfigError);
   });
 });

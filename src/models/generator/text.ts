@@ -16,21 +16,37 @@ const FIRST_WORD_ID = 2;
 /** Additive mask value for padded keys (large and finite so that no row is all -inf). */
 const MASK_NEG = -1e9;
 
-const WORD_ID = new Map(WORLD_WORDS.map((w, i) => [w, i + FIRST_WORD_ID]));
+const wordIdCache = new WeakMap<readonly string[], Map<string, number>>();
 
-/** Size of the token vocabulary. */
-export const TEXT_VOCAB = WORLD_WORDS.length + FIRST_WORD_ID;
+/** Word -> token id for a vocabulary (cached per word list). */
+function wordIds(words: readonly string[]): Map<string, number> {
+  let m = wordIdCache.get(words);
+  if (!m) {
+    m = new Map(words.map((w, i) => [w, i + FIRST_WORD_ID]));
+    wordIdCache.set(words, m);
+  }
+  return m;
+}
+
+/** Size of the token vocabulary of a word list (the world's current words by default). */
+export function textVocabSize(words: readonly string[] = WORLD_WORDS): number {
+  return words.length + FIRST_WORD_ID;
+}
+
+/** Size of the token vocabulary over the world's current words. */
+export const TEXT_VOCAB = textVocabSize();
 
 /**
  * Token ids of a prompt: [CLS] then one id per word; '' gives [CLS] only (the null prompt).
  * @example tokenizePrompt('a photo of a red circle') // [1, id('a'), id('photo'), ...]
  */
-export function tokenizePrompt(prompt: string, maxTokens: number): number[] {
+export function tokenizePrompt(prompt: string, maxTokens: number, vocabulary: readonly string[] = WORLD_WORDS): number[] {
   const words = prompt.toLowerCase().trim().split(/\s+/).filter((w) => w !== '');
+  const known = wordIds(vocabulary);
   const ids = [CLS_ID];
   for (const w of words) {
-    const id = WORD_ID.get(w);
-    if (id === undefined) throw new InputError(`prompt '${prompt}': the word '${w}' is not in the world's vocabulary (the generator only knows WORLD_WORDS)`);
+    const id = known.get(w);
+    if (id === undefined) throw new InputError(`prompt '${prompt}': the word '${w}' is not in the world's vocabulary (the generator knows the ${vocabulary.length} words its checkpoint lists)`);
     ids.push(id);
   }
   if (ids.length > maxTokens) throw new InputError(`prompt '${prompt}' has ${ids.length - 1} words; the generator takes at most ${maxTokens - 1}`);
@@ -38,8 +54,8 @@ export function tokenizePrompt(prompt: string, maxTokens: number): number[] {
 }
 
 /** A batch of prompts as padded ids (B, L) int64 and a float key mask (B, 1, 1, L): 0 keeps, -1e9 pads. */
-export function encodeBatch(prompts: readonly string[], maxTokens: number): { ids: Tensor; mask: Tensor; keep: Tensor } {
-  const rows = prompts.map((p) => tokenizePrompt(p, maxTokens));
+export function encodeBatch(prompts: readonly string[], maxTokens: number, vocabulary: readonly string[] = WORLD_WORDS): { ids: Tensor; mask: Tensor; keep: Tensor } {
+  const rows = prompts.map((p) => tokenizePrompt(p, maxTokens, vocabulary));
   const len = Math.max(1, ...rows.map((r) => r.length));
   const ids = new Array<number>(rows.length * len).fill(PAD_ID);
   const keepArr = new Array<number>(rows.length * len).fill(0);
@@ -68,9 +84,9 @@ export class TextEncoder extends Module {
   readonly pos: Embedding;
   readonly blocks: ModuleList<TransformerBlock>;
   readonly ln: LayerNorm;
-  constructor(readonly dim: number, readonly layers: number, readonly heads: number, readonly maxTokens: number) {
+  constructor(readonly dim: number, readonly layers: number, readonly heads: number, readonly maxTokens: number, readonly words: readonly string[] = WORLD_WORDS) {
     super();
-    this.tok = this.child('tok', new Embedding(TEXT_VOCAB, dim));
+    this.tok = this.child('tok', new Embedding(textVocabSize(words), dim));
     this.pos = this.child('pos', new Embedding(maxTokens, dim));
     this.blocks = this.child('blocks', new ModuleList(Array.from({ length: layers }, () => new TransformerBlock(dim, heads))));
     this.ln = this.child('ln', new LayerNorm(dim));
@@ -78,7 +94,7 @@ export class TextEncoder extends Module {
 
   /** prompts -> tokens (B, L, D), mask (B, 1, 1, L), pooled (B, D) */
   forward(prompts: readonly string[]): TextFeatures {
-    const { ids, mask, keep } = encodeBatch(prompts, this.maxTokens);
+    const { ids, mask, keep } = encodeBatch(prompts, this.maxTokens, this.words);
     const [b, l] = ids.shape as [number, number];
     let x = this.tok.forward(ids).add(this.pos.forward(arange(0, l))); // (B, L, D)
     for (const blk of this.blocks.items) x = blk.forward(x, mask);

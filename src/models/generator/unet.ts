@@ -108,7 +108,7 @@ export class FlowUNet extends Module {
     super();
     const [c0, c1, c2] = config.channels as [number, number, number];
     const { embDim: e, groups: g, textDim: td, heads } = config;
-    this.text = this.child('text', new TextEncoder(td, config.textLayers, heads, config.maxTokens));
+    this.text = this.child('text', new TextEncoder(td, config.textLayers, heads, config.maxTokens, config.words));
     this.timeMlp1 = this.child('timeMlp1', new Linear(2 * TIME_FREQS, e));
     this.timeMlp2 = this.child('timeMlp2', new Linear(e, e));
     this.textProj = this.child('textProj', new Linear(td, e));
