@@ -26,7 +26,8 @@ export type { GenevalMetadata, GenevalTag } from './world/types.js';
 // reward models
 export type { RewardModel, RewardQuery, RewardResult, CotMode } from './rewards/types.js';
 export { loadRewardModel } from './rewards/load.js';
-export { LocalVlmRewardModel, VlmDifferentiableReward, loadVlmCheckpoint } from './rewards/generative.js';
+export { LocalVlmRewardModel, loadVlmCheckpoint } from './rewards/generative.js';
+export { FrozenVlmReward } from './train/refl/vlm-reward.js';
 export { createRemoteRewardModel } from './rewards/remote.js';
 export { TinyVlm } from './models/vlm/model.js';
 export { vlmConfig, type VlmConfig } from './models/vlm/config.js';

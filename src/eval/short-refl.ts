@@ -8,9 +8,9 @@
 import type { RgbImage } from '../data/image.js';
 import { InputError } from '../errors.js';
 import { imagesToTensor, loadGenerator, type FlowUNet } from '../models/generator/index.js';
-import { VlmDifferentiableReward, type LocalVlmRewardModel } from '../rewards/generative.js';
+import type { LocalVlmRewardModel } from '../rewards/generative.js';
 import { AdamW, noGrad, type Tensor } from '../tensor/index.js';
-import { reflConfig, reflStep, type DifferentiableReward } from '../train/refl/index.js';
+import { FrozenVlmReward, reflConfig, reflStep, type DifferentiableReward } from '../train/refl/index.js';
 
 /** One ReFL step's batch rewards. */
 export interface ReflStepRow {
@@ -70,7 +70,7 @@ export function runShortRefl(job: ShortReflJob): { policy: FlowUNet; rows: ReflS
   const policy = loadGenerator(job.generator);
   const opt = new AdamW(policy.namedParameters(), { lr: cfg.lr, weightDecay: 0 });
   const sink: number[][] = [];
-  const reward = recording(new VlmDifferentiableReward(job.rm), sink);
+  const reward = recording(FrozenVlmReward.fromRewardModel(job.rm), sink);
   const rows: ReflStepRow[] = [];
   try {
     for (let step = 0; step < job.steps; step++) {

@@ -9,11 +9,7 @@ import { CheckpointError, InputError } from '../errors.js';
 import { loadWeights, readCheckpointConfig } from '../nn/index.js';
 import { vlmConfigFromJson } from '../models/vlm/config.js';
 import { TinyVlm } from '../models/vlm/model.js';
-import { DEFAULT_CONTEXT, questionSegments, type ContextOptions, type VlmQuestion } from '../models/vlm/prompting.js';
-import { buildBatch } from '../models/vlm/sequence.js';
-import { blankImage, imageMedia } from '../data/image.js';
-import type { Tokenizer } from '../data/tokenizer.js';
-import type { Tensor } from '../tensor/index.js';
+import { DEFAULT_CONTEXT, type ContextOptions, type VlmQuestion } from '../models/vlm/prompting.js';
 import { VlmScorer, type Paradigm } from '../models/vlm/scorer.js';
 import type { ChatCompletion, ChatRequest } from '../serve/chat-model.js';
 import { LocalVlmChatModel } from './chat-adapter.js';
@@ -84,44 +80,3 @@ export class LocalVlmRewardModel implements RewardModel {
   }
 }
 
-/**
- * The local VLM as a reward differentiable in the candidate's pixels (for ReFL): P(yes) of
- * "is the candidate better than the reference" (pairwise) or "is the candidate good"
- * (pointwise), with gradients flowing from the reward into the images.
- * @example const r = new VlmDifferentiableReward(rm).rewardTensor(images, prompts, refs); r.mean().neg().backward();
- */
-export class VlmDifferentiableReward {
-  readonly id: string;
-  readonly mode: 'pairwise' | 'pointwise';
-  private readonly tok: Tokenizer;
-
-  constructor(readonly rm: LocalVlmRewardModel, readonly criteria = 'alignment', readonly task = 't2i') {
-    this.id = rm.id;
-    this.mode = rm.mode;
-    this.tok = rm.scorer.tok;
-    if (rm.scorer.paradigm === 'bt') throw new InputError('a Bradley-Terry head has no P(yes); use a generative checkpoint for ReFL');
-    if (rm.scorer.context.cot === 'reason-first') throw new InputError('reason-first models must generate before answering; train ReFL rewards with cot off or decision-first');
-  }
-
-  rewardTensor(images: Tensor, prompts: readonly string[], references?: Tensor): Tensor {
-    const model = this.rm.scorer.model;
-    const size = model.config.imageSize;
-    const [b] = images.shape as [number];
-    if (prompts.length !== b) throw new InputError(`rewardTensor: ${b} images but ${prompts.length} prompts`);
-    if (this.mode === 'pairwise' && !references) throw new InputError('rewardTensor: a pairwise reward needs reference images');
-    const blank = imageMedia(blankImage(size, size));
-    const specs = prompts.map((prompt) => ({
-      segments: questionSegments({ task: this.task, prompt, criteria: this.criteria, candidate: blank, reference: this.mode === 'pairwise' ? blank : undefined }, this.rm.scorer.context, this.tok),
-      answer: [] as number[],
-    }));
-    const batch = buildBatch(specs, model.config);
-    const segments = batch.segments.map((s) => {
-      if (s.kind !== 'image') return s;
-      const pixels = s.role === 'candidate' ? images : s.role === 'reference' ? references! : s.pixels;
-      return { ...s, pixels };
-    });
-    const h = model.hidden({ ...batch, segments }).select(1, batch.ansIndex); // (B, D)
-    const logits = model.logits(h);
-    return logits.select(1, this.rm.scorer.yesId).sub(logits.select(1, this.rm.scorer.noId)).sigmoid(); // (B)
-  }
-}
