@@ -242,25 +242,39 @@ export function scoreMotion(tracks: readonly Track[], meta: Pick<GenevalMetadata
 /**
  * The clauses a record fixes on frame `t` of `frames`: appearing objects are required only
  * on the last frame (and absent on the first), recolouring objects have their starting colour
- * on the first frame, the target on the last and either in between.
+ * on the first frame, the target on the last and either in between. Relations (position) hold
+ * on every frame on which both of their clauses are required; a relation to an appearing
+ * object is checked on the last frame only.
  */
 export function frameMetadata(meta: Pick<GenevalMetadata, 'include' | 'exclude' | 'motion'>, t: number, frames: number): Pick<GenevalMetadata, 'include' | 'exclude'> {
   const last = t === frames - 1;
   const include: IncludeClause[] = [];
   const exclude = [...(meta.exclude ?? [])];
-  meta.include.forEach((c, i) => {
+  // where each kept clause lands in `include` (positions refer to clause indices)
+  const moved = new Map<number, number>();
+  const kept = meta.include.map((c, i) => {
     const m = meta.motion?.find((x) => x.index === i);
     if (m?.kind === 'appear' && !last) {
       if (t === 0 && !meta.include.some((o, j) => j !== i && o.class === c.class)) exclude.push({ class: c.class, count: 1 });
-      return;
+      return undefined;
     }
+    moved.set(i, moved.size);
     if (m?.kind === 'recolor' && t > 0) {
       const { color: _drop, ...rest } = c;
-      include.push(last ? { ...rest, color: m.color! } : rest);
-      return;
+      return last ? { ...rest, color: m.color! } : rest;
     }
-    include.push(c);
+    return c;
   });
+  for (const c of kept) {
+    if (!c) continue;
+    if (!c.position) {
+      include.push(c);
+      continue;
+    }
+    const { position, ...rest } = c;
+    const target = moved.get(position[1]);
+    include.push(target === undefined ? rest : { ...rest, position: [position[0], target] });
+  }
   return { include, exclude };
 }
 

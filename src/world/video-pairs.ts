@@ -20,10 +20,10 @@ import type { PairOptions, WorldPair } from './pairs.js';
 import { ID_LAYOUT, OOD_LAYOUT, type LayoutStyle } from './scene.js';
 import type { Detection } from './score.js';
 import type { GenevalMetadata, MotionKind } from './types.js';
-import { DIRECTIONS, SPEEDS } from './types.js';
+import { SPEEDS } from './types.js';
 import {
-  DEFAULT_FRAMES, VIDEO_TAGS, addMovingDistractors, kindsFor, checkFrames, clipFor, clipScene, definitePhrase, drawVideoPrompt, layoutMovers, motionPhrase, moverFits, placeMover,
-  renderClip, velocityFor, type Clip, type Mover, type VideoTask,
+  DEFAULT_FRAMES, SLOW_GROUP, VIDEO_TAGS, addMovingDistractors, directionsFor, kindsFor, checkFrames, clipFor, clipScene, definitePhrase, drawVideoPrompt, layoutMovers, motionPhrase, moverFits, placeMover,
+  relationsKept, renderClip, shrunkStyle, velocityFor, videoPromptFor, type Clip, type Mover, type VideoTask,
 } from './video.js';
 import { TEMPORAL_DEGRADATIONS, degradeClip } from './video-degrade.js';
 import { analyzeVideo, clipTracks, frameMetadata, motionHolds, scoreClip, scoreVideo, trackIdentity, trackMotion, type ConsistencyScore, type Track, type VideoAnalysis } from './video-oracle.js';
@@ -45,8 +45,13 @@ const ERROR_NEEDS: Readonly<Record<MotionError, readonly MotionKind[]>> = {
   wrong_target: ['recolor'],
   recolors: ['move', 'stay'],
 };
-/** Share of alignment and motion pairs with a mild per-frame degradation on one side (half the time the chosen side). */
-const MILD_DEGRADE_SHARE = 0.5;
+/**
+ * Which side of an alignment or motion pair gets a mild per-frame degradation: half the
+ * pairs none, a quarter the chosen side (alignment and quality disagree), a quarter the
+ * rejected side. makeVideoPairs walks this cycle (mildSide), so the sides are exactly balanced.
+ */
+const MILD_CYCLE = ['none', 'chosen', 'none', 'rejected'] as const;
+type MildSide = (typeof MILD_CYCLE)[number];
 const MILD_DEGRADATIONS: readonly Degradation[] = ['blur', 'noise', 'cast'];
 const MILD_SEVERITY: readonly [number, number] = [0.1, 0.3];
 /** Quality pairs: per-frame degradations and severities (as t2i). */
@@ -65,6 +70,22 @@ const SPLIT_SALT: Readonly<Record<Split, number>> = { train: 101, id: 202, ood: 
 const TASK_SALT: Readonly<Record<VideoTask, number>> = { t2v: 17, i2v: 29 };
 /** How rationales name the two videos. */
 const VIDEO_NAMES: RationaleNames = { chosen: 'the first video', rejected: 'the second video' };
+
+/**
+ * A pair's design slot: makeVideoPairs numbers the pairs of each (tag, criterion) 0, 1, 2, ...
+ * (plus a per-seed offset) and the slot picks the error (slot mod the number of errors) and the
+ * mild degradation's side (the next cycle step after every round of errors), so that over any
+ * run of pairs every error and side has its exact share: mirrored errors (still / moves,
+ * appears late / there from the start) and degraded sides then cancel in prompt-blind rules
+ * instead of drifting by chance. Without a slot (oracle validation) both are drawn from `plan`.
+ */
+function pickBySlot<T>(items: readonly T[], plan: Rng, slot: number | undefined): T {
+  return slot === undefined ? plan.pick(items) : items[slot % items.length]!;
+}
+
+function mildSide(plan: Rng, slot: number | undefined, errors: number): MildSide {
+  return slot === undefined ? plan.pick(MILD_CYCLE) : MILD_CYCLE[Math.floor(slot / errors) % MILD_CYCLE.length]!;
+}
 
 function styleOf(split: Split): LayoutStyle {
   return split === 'ood' ? OOD_LAYOUT : ID_LAYOUT;
@@ -122,41 +143,102 @@ function editMovers(kind: AlignmentError, ms: readonly Mover[], meta: GenevalMet
   }
 }
 
+/**
+ * The prompted movers laid out again with the opposite relations on every frame (left of <->
+ * right of, above <-> below): every object keeps its class, colour, size and motion, so only
+ * where the objects are differs; undefined when no layout fits.
+ */
+function wrongRelation(ms: readonly Mover[], meta: GenevalMetadata, frames: number, rng: Rng, style: LayoutStyle): Mover[] | undefined {
+  if (!meta.include.some((c) => c.position)) return undefined;
+  const out: Mover[] = [];
+  for (const m of ms) {
+    const { shape, color, clause, distractor, w, h, vx, vy, appearAt, recolor } = m;
+    const nm = placeMover({ shape, color, clause, distractor }, { vx, vy, appearAt, recolor }, out, frames, rng, style, { w, h }, (x) => relationsKept(x, out, meta, frames, true));
+    if (!nm) return undefined;
+    out.push(nm);
+  }
+  return out;
+}
+
+/**
+ * A counting record with `count` objects (and GenEval's exclude clause for one more); a
+ * moving group goes slowly when `slow`.
+ */
+function recount(meta: GenevalMetadata, count: number, slow: boolean, task: VideoTask): GenevalMetadata {
+  const c = meta.include[0]!;
+  const include = [{ ...c, count }, ...meta.include.slice(1)];
+  const motion = meta.motion?.map((m) => (m.index === 0 && m.kind === 'move' && slow ? { ...m, speed: 'slowly' as const } : m));
+  const exclude = meta.exclude?.map((e) => (e.class === c.class ? { ...e, count: count + 1 } : e));
+  const out = { ...meta, include, ...(exclude ? { exclude } : {}), ...(motion ? { motion } : {}) };
+  return { ...out, prompt: videoPromptFor(out, task) };
+}
+
 /** A clip that does what `meta` says and a minimally edited one that gets its objects wrong. */
-function alignmentClips(meta: GenevalMetadata, rng: Rng, style: LayoutStyle, ood: boolean, frames: number, plan: Rng): { good: Clip; bad: Clip; error: string } | undefined {
+function alignmentClips(
+  drawn: GenevalMetadata,
+  task: VideoTask,
+  rng: Rng,
+  style: LayoutStyle,
+  ood: boolean,
+  frames: number,
+  plan: Rng,
+  slot?: number,
+): { meta: GenevalMetadata; good: Clip; bad: Clip; error: string; errors: number } | undefined {
+  let meta = drawn;
   const kinds = errorsFor(meta);
-  const error = kinds[Math.floor(plan.next() * kinds.length)]!;
+  const error = pickBySlot(kinds, plan, slot);
   const choice = plan.next();
+  let have = meta.include[0]!.count;
+  let want = have;
+  if (error === 'wrong_count') {
+    // both counts come from the design: a layout that does not fit (big groups, quick groups)
+    // is retried with the same two counts, so failures cannot shift which side has more
+    // objects (drawing the prompt's count again kept four-object prompts, all "more", in
+    // place of failed quick pairs of two and three); the speed follows the larger count
+    const all = ood ? OOD_COUNTS : ID_COUNTS;
+    const counts = all.flatMap((a) => all.filter((b) => b !== a).map((b) => [a, b] as const));
+    [have, want] = counts[Math.floor(choice * counts.length)]!;
+    meta = recount(meta, have, Math.max(have, want) >= SLOW_GROUP, task);
+  }
   for (let t = 0; t < PAIR_TRIES; t++) {
     let g: Mover[] | undefined;
     let b: Mover[] | undefined;
+    const s = shrunkStyle(style, t);
     if (error === 'wrong_count') {
       // lay out the larger count and take a subset for the smaller (more and fewer equally often)
-      const c = meta.include[0]!;
-      const counts = (ood ? OOD_COUNTS : ID_COUNTS).filter((n) => n !== c.count);
-      const target = counts[Math.floor(choice * counts.length)]!;
-      const big = layoutMovers(meta, frames, rng, style, { clause: 0, count: Math.max(c.count, target) });
+      const big = layoutMovers(meta, frames, rng, s, { clause: 0, count: Math.max(have, want) });
       if (!big) continue;
-      const small = rng.shuffle(big).slice(0, Math.min(c.count, target));
-      [g, b] = c.count > target ? [big.slice(), small] : [small, big.slice()];
+      const small = rng.shuffle(big).slice(0, Math.min(have, want));
+      [g, b] = have > want ? [big.slice(), small] : [small, big.slice()];
+    } else if (error === 'swap_position') {
+      // the wrong relation: the prompted objects, with their own sizes and motions, are laid out
+      // again where the opposite relation holds on every frame (left of <-> right of, above <-> below)
+      g = layoutMovers(meta, frames, rng, s);
+      b = g && wrongRelation(g, meta, frames, rng, s);
+      if (!g || !b) continue;
+      g = g.slice();
     } else {
-      g = layoutMovers(meta, frames, rng, style);
+      g = layoutMovers(meta, frames, rng, s);
       b = g && editMovers(error, g, meta, rng);
       if (!g || !b) continue;
       g = g.slice();
     }
-    const [good, bad] = withDistractors(meta, g, b, frames, rng, style);
-    if (scoreClip(good, meta).correct && !scoreClip(bad, meta).correct) return { good, bad, error };
+    const [good, bad] = withDistractors(meta, g, b, frames, rng, s);
+    if (scoreClip(good, meta).correct && !scoreClip(bad, meta).correct) return { meta, good, bad, error: error === 'swap_position' ? 'wrong_relation' : error, errors: kinds.length };
   }
   return undefined;
 }
 
-/** Re-times a mover's motion in place if it still fits, else places it again elsewhere. */
-function refit(m: Mover, motion: Partial<Mover>, others: readonly Mover[], frames: number, rng: Rng, style: LayoutStyle): Mover | undefined {
+/**
+ * Re-times a mover's motion in place if it still fits (and keeps the record's relations on
+ * every frame), else places it again elsewhere.
+ */
+function refit(m: Mover, motion: Partial<Mover>, others: readonly Mover[], meta: GenevalMetadata, frames: number, rng: Rng, style: LayoutStyle): Mover | undefined {
   const moved: Mover = { ...m, ...motion };
-  if (moverFits(moved, others, frames, style.gap)) return moved;
+  const related = (x: Mover) => relationsKept(x, others, meta, frames);
+  if (moverFits(moved, others, frames, style.gap) && related(moved)) return moved;
   const { shape, color, clause, distractor, w, h } = moved;
-  return placeMover({ shape, color, clause, distractor }, { vx: moved.vx, vy: moved.vy, appearAt: moved.appearAt, recolor: moved.recolor }, others, frames, rng, style, { w, h });
+  return placeMover({ shape, color, clause, distractor }, { vx: moved.vx, vy: moved.vy, appearAt: moved.appearAt, recolor: moved.recolor }, others, frames, rng, style, { w, h }, related);
 }
 
 /** Applies a motion error to one mover of clause `clause`. */
@@ -171,7 +253,8 @@ function editMotion(error: MotionError, clip: Clip, meta: GenevalMetadata, claus
   let change: Partial<Mover>;
   switch (error) {
     case 'wrong_direction': {
-      const dir = rng.pick(DIRECTIONS.filter((d) => d !== mc?.direction));
+      // objects in a relation move across its axis (directionsFor): the wrong direction stays on that axis
+      const dir = rng.pick(directionsFor(meta, clause).filter((d) => d !== mc?.direction));
       change = velocityFor(dir, mc!.speed!, n, rng);
       break;
     }
@@ -182,7 +265,7 @@ function editMotion(error: MotionError, clip: Clip, meta: GenevalMetadata, claus
       change = { vx: 0, vy: 0 };
       break;
     case 'moves':
-      change = velocityFor(rng.pick(DIRECTIONS), rng.pick(SPEEDS), n, rng);
+      change = velocityFor(rng.pick(directionsFor(meta, clause)), rng.pick(SPEEDS), n, rng);
       break;
     case 'no_appear':
       change = { appearAt: undefined };
@@ -200,15 +283,15 @@ function editMotion(error: MotionError, clip: Clip, meta: GenevalMetadata, claus
       change = { recolor: { at: rng.int(2, n - 1), to: rng.pick(COLORS.filter((c) => c !== m.color)) } };
       break;
   }
-  const nm = refit(m, change, others, n, rng, style);
+  const nm = refit(m, change, others, meta, n, rng, style);
   return nm && { ...clip, movers: clip.movers.map((x, j) => (j === i ? nm : x)) };
 }
 
 /**
  * A clip doing what `meta` says and one with a motion error (the prompt is drawn to fit the
- * error); undefined when none fit. The error comes from `plan`, so that a caller retrying with
- * the same plan keeps each error's share exact (errors that fit less easily are not dropped
- * more often, which would tilt "more motion" one way).
+ * error); undefined when none fit. The error comes from `slot` (or `plan`), so that a caller
+ * retrying with the same design keeps each error's share exact (errors that fit less easily
+ * are not dropped more often, which would tilt "more motion" one way).
  */
 export function motionClips(
   tag: GenevalMetadata['tag'],
@@ -219,14 +302,20 @@ export function motionClips(
   frames: number,
   plan: Rng = rng,
   exclude: readonly MotionError[] = [],
-): { meta: GenevalMetadata; good: Clip; bad: Clip; error: string } | undefined {
-  // errors that apply to the tag's clauses: counting groups only move or stand still, and
-  // appears_late goes with its mirror no_appear (objects and motion stay balanced)
-  const groups = tag === 'counting';
-  const error = plan.pick(MOTION_ERRORS.filter((e) => !exclude.includes(e) && (!groups || (e !== 'appears_late' && ERROR_NEEDS[e].some((k) => kindsFor(2).includes(k))))));
+  slot?: number,
+): { meta: GenevalMetadata; good: Clip; bad: Clip; error: string; errors: number } | undefined {
+  // errors that apply to the tag's clauses: counting groups only move or stand still, position
+  // objects do not appear; appears_late goes with its mirror no_appear (objects and motion
+  // stay balanced), so it is left out where no clause can appear
+  const kinds = kindsFor(tag === 'counting' ? 2 : 1, tag);
+  const errors = MOTION_ERRORS.filter((e) => !exclude.includes(e) && ERROR_NEEDS[e].some((k) => kinds.includes(k)) && (e !== 'appears_late' || kinds.includes('appear')));
+  const error = pickBySlot(errors, plan, slot);
   const clauseSeed = plan.int(0, 2);
   const meta = drawVideoPrompt(tag, rng, split === 'ood' ? 'ood' : 'id', task, { index: clauseSeed, kinds: ERROR_NEEDS[error] });
   const clause = clauseSeed % meta.include.length;
+  // groups of SLOW_GROUP or more only move slowly, so their wrong speed could only be faster
+  // (a "less motion" rule would read it): wrong_speed goes to smaller groups
+  if (error === 'wrong_speed' && meta.include[clause]!.count >= SLOW_GROUP) return undefined;
   for (let t = 0; t < PAIR_TRIES; t++) {
     let good: Clip;
     try {
@@ -237,31 +326,42 @@ export function motionClips(
     const bad = editMotion(error, good, meta, clause, rng, style);
     if (!bad) continue;
     const g = scoreClip(good, meta);
-    if (g.correct && scoreClip(bad, meta).motion < g.motion) return { meta, good, bad, error };
+    if (g.correct && scoreClip(bad, meta).motion < g.motion) return { meta, good, bad, error, errors: errors.length };
   }
   return undefined;
 }
 
 // ---------------------------------------------------------------- rendering
 
-/** The OOD split's different source: one mild blur or noise per pair, on every frame of both videos. */
-function sourceShift(split: Split, rng: Rng): DegradationSpec | undefined {
-  return split === 'ood' ? { kind: rng.chance(0.5) ? 'blur' : 'noise', severity: 0.1 } : undefined;
+/** The OOD split's source shift of one pair: a degradation and the seed of its noise. */
+interface SourceShift {
+  readonly spec: DegradationSpec;
+  readonly seed: number;
+}
+
+/**
+ * The OOD split's different source: one mild blur or noise per pair, the same pixels' worth on
+ * every frame of both videos and the i2v condition (one noise seed per pair, so that a video
+ * whose first frame is the condition shows no break in its noise between frames 0 and 1, which
+ * a prompt-blind "more motion" rule read when the condition had noise of its own).
+ */
+function sourceShift(split: Split, rng: Rng): SourceShift | undefined {
+  return split === 'ood' ? { spec: { kind: rng.chance(0.5) ? 'blur' : 'noise', severity: 0.1 }, seed: rng.int(0, 2 ** 30) } : undefined;
 }
 
 /** Renders a clip with an optional per-frame degradation (same parameters on every frame), then the source shift. */
-function renderVideo(clip: Clip, spec: DegradationSpec | undefined, shift: DegradationSpec | undefined, rng: Rng, size: number): RgbImage[] {
+function renderVideo(clip: Clip, spec: DegradationSpec | undefined, shift: SourceShift | undefined, rng: Rng, size: number): RgbImage[] {
   let c = clip;
   if (spec?.kind === 'broken') {
     const cuts = breakScene({ objects: clip.movers.map(({ shape, color, x, y, w, h }) => ({ shape, color, x, y, w, h })) }, spec, rng).objects.map((o) => o.cut);
     c = { ...clip, movers: clip.movers.map((m, i) => ({ ...m, cut: cuts[i] })) };
   }
   let frames = renderClip(c, { size });
-  for (const d of [spec, shift]) {
-    if (!d || d.kind === 'broken') continue;
+  if (spec && spec.kind !== 'broken') {
     const seed = rng.int(0, 2 ** 30);
-    frames = frames.map((f) => degradeImage(f, d, new Rng(seed)));
+    frames = frames.map((f) => degradeImage(f, spec, new Rng(seed)));
   }
+  if (shift) frames = frames.map((f) => degradeImage(f, shift.spec, new Rng(shift.seed)));
   return frames;
 }
 
@@ -371,11 +471,12 @@ function pickSpec(kinds: readonly Degradation[], range: readonly [number, number
 }
 
 /**
- * One video pair of a criterion; undefined when the draw did not give a valid pair. `plan`
- * draws the pair's design (error kind, conflict, degradation kind) and is the same on every
- * retry of one pair, `rng` everything else.
+ * One video pair of a criterion; undefined when the draw did not give a valid pair. `slot`
+ * picks the error and the mildly degraded side of alignment and motion pairs (pickBySlot),
+ * `plan` draws the rest of the pair's design (clause, conflict, degradation kind, wrong count)
+ * and is the same on every retry of one pair, `rng` everything else.
  */
-function videoPair(tag: GenevalMetadata['tag'], criterion: Criterion, split: Split, task: VideoTask, rng: Rng, plan: Rng, size: number, frames: number, rationaleFrom: 'oracle' | 'scene'): PairCore | undefined {
+function videoPair(tag: GenevalMetadata['tag'], criterion: Criterion, split: Split, task: VideoTask, rng: Rng, plan: Rng, slot: number, size: number, frames: number, rationaleFrom: 'oracle' | 'scene'): PairCore | undefined {
   const style = styleOf(split);
   const domain = split === 'ood' ? 'ood' : 'id';
   let meta: GenevalMetadata;
@@ -387,13 +488,14 @@ function videoPair(tag: GenevalMetadata['tag'], criterion: Criterion, split: Spl
   let dc: DegradationSpec | undefined;
   let dr: DegradationSpec | undefined;
   if (criterion === 'motion') {
-    const mc = motionClips(tag, rng, style, split, task, frames, plan);
+    const mc = motionClips(tag, rng, style, split, task, frames, plan, [], slot);
     if (!mc) return undefined;
     ({ meta, error } = mc);
     chosenClip = conditionClip = mc.good;
     rejectedClip = mc.bad;
-    if (plan.chance(MILD_DEGRADE_SHARE)) {
-      conflict = plan.chance(0.5);
+    const side = mildSide(plan, slot, mc.errors);
+    if (side !== 'none') {
+      conflict = side === 'chosen';
       const spec = pickSpec(MILD_DEGRADATIONS, MILD_SEVERITY, plan);
       if (conflict) dc = spec;
       else dr = spec;
@@ -428,15 +530,16 @@ function videoPair(tag: GenevalMetadata['tag'], criterion: Criterion, split: Spl
     conditionClip = good;
     error = spec.kind;
   } else {
-    meta = drawVideoPrompt(tag, rng, domain, task);
-    const sc = alignmentClips(meta, rng, style, split === 'ood', frames, plan);
+    const sc = alignmentClips(drawVideoPrompt(tag, rng, domain, task), task, rng, style, split === 'ood', frames, plan, criterion === 'alignment' ? slot : undefined);
     if (!sc) return undefined;
+    meta = sc.meta;
     if (criterion === 'alignment') {
       chosenClip = conditionClip = sc.good;
       rejectedClip = sc.bad;
       error = sc.error;
-      if (plan.chance(MILD_DEGRADE_SHARE)) {
-        conflict = plan.chance(0.5);
+      const side = mildSide(plan, slot, sc.errors);
+      if (side !== 'none') {
+        conflict = side === 'chosen';
         const spec = pickSpec(MILD_DEGRADATIONS, MILD_SEVERITY, plan);
         if (conflict) dc = spec;
         else dr = spec;
@@ -489,8 +592,8 @@ function videoPair(tag: GenevalMetadata['tag'], criterion: Criterion, split: Spl
 }
 
 /**
- * Makes `n` video preference pairs (t2v or i2v) in memory. Tags cycle (position has no video
- * prompts), criteria change once per round of tags. Same options, same pairs.
+ * Makes `n` video preference pairs (t2v or i2v) in memory. Tags cycle, criteria change once
+ * per round of tags. Same options, same pairs.
  * @example makeVideoPairs({ task: 't2v', criteria: 'motion', split: 'train', n: 64, seed: 1 })
  */
 export function makeVideoPairs(opts: PairOptions): WorldPair[] {
@@ -506,9 +609,11 @@ export function makeVideoPairs(opts: PairOptions): WorldPair[] {
   if (!(noise >= 0 && noise < 0.5)) throw new InputError(`labelNoise must be in [0, 0.5), got ${noise}`);
   const frames = checkFrames(opts.frames ?? DEFAULT_FRAMES);
   const tags = opts.tags?.length ? opts.tags : VIDEO_TAGS;
-  for (const t of tags) if (!VIDEO_TAGS.includes(t)) throw new InputError(`tag '${t}' has no video prompts (motion moves objects, so relations would not hold); video tags: ${VIDEO_TAGS.join(', ')}`);
+  for (const t of tags) if (!VIDEO_TAGS.includes(t)) throw new InputError(`tag '${t}' has no video prompts; video tags: ${VIDEO_TAGS.join(', ')}`);
   const base = opts.seed * 7919 + SPLIT_SALT[split] + TASK_SALT[task];
   const rng = new Rng(base);
+  // where each seed starts in the cycles of errors and degraded sides
+  const slotOffset = new Rng(base ^ 0x5bd1e995).int(0, 720);
   const out: WorldPair[] = [];
   let attempts = 0;
   let fails = 0;
@@ -516,11 +621,14 @@ export function makeVideoPairs(opts: PairOptions): WorldPair[] {
     if (++attempts > opts.n * 20 + 100) throw new InputError(`could only build ${out.length} of ${opts.n} video pairs`);
     const i = out.length;
     const tag = tags[i % tags.length]!;
-    const criterion = list[Math.floor(i / tags.length) % list.length]!;
-    // the pair's design is drawn from a stream of its own index: a failed draw retries the same design
-    // (after PLAN_TRIES failures a new design is drawn, so no design can stall the loop)
+    const round = Math.floor(i / tags.length);
+    const criterion = list[round % list.length]!;
+    // the design slot numbers the pairs of one (tag, criterion) in order (see pickBySlot)
+    const slot = Math.floor(round / list.length) + slotOffset;
+    // the rest of the design is drawn from a stream of the pair's own index: a failed draw retries
+    // the same design (after PLAN_TRIES failures the stream changes, so no draw can stall the loop)
     const plan = new Rng((base ^ Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(Math.floor(fails / PLAN_TRIES), 0x85ebca6b)) >>> 0);
-    const p = videoPair(tag, criterion, split, task, rng, plan, opts.size ?? 32, frames, opts.rationaleFrom ?? 'oracle');
+    const p = videoPair(tag, criterion, split, task, rng, plan, slot, opts.size ?? 32, frames, opts.rationaleFrom ?? 'oracle');
     if (!p) {
       fails++;
       continue;

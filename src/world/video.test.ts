@@ -11,9 +11,12 @@ import { floorOf } from './floor.js';
 import { makePairs } from './pairs.js';
 import { writePairs } from './pairs-disk.js';
 import { oracleReport } from './evaluate.js';
-import { VIDEO_TAGS, clipFor, drawVideoPrompt, renderClip, videoPromptFor, type Clip } from './video.js';
+import { OPPOSITE_RELATION, VIDEO_TAGS, clipFor, directionsFor, drawVideoPrompt, renderClip, videoPromptFor, type Clip } from './video.js';
 import { degradeClip } from './video-degrade.js';
-import { analyzeVideo, scoreClip, scoreVideo, trackMotion } from './video-oracle.js';
+import { analyzeVideo, frameMetadata, scoreClip, scoreVideo, trackMotion } from './video-oracle.js';
+import { scoreDetections } from './score.js';
+import { OOD_LAYOUT } from './scene.js';
+import { MOTION_ERRORS } from './video-pairs.js';
 import { videoConfusion } from './video-confusion.js';
 import type { GenevalMetadata } from './types.js';
 
@@ -27,6 +30,45 @@ function movingCircle(): { meta: GenevalMetadata; clip: Clip } {
   const meta = { ...base, prompt: videoPromptFor(base, 't2v') };
   const clip: Clip = { frames: 8, movers: [{ shape: 'circle', color: 'red', x: 0.7, y: 0.5, w: 0.3, h: 0.3, vx: -0.4 / 7, vy: 0, clause: 0 }] };
   return { meta, clip };
+}
+
+/** A circle left of a square; the circle moves up slowly, the square stands still. `mirror` puts the circle right of the square instead. */
+function circleLeftOfSquare(mirror = false): { meta: GenevalMetadata; clip: Clip } {
+  const base = {
+    tag: 'position' as const,
+    include: [
+      { class: 'square', count: 1 },
+      { class: 'circle', count: 1, position: ['left of', 0] as const },
+    ],
+    motion: [
+      { index: 0, kind: 'stay' as const },
+      { index: 1, kind: 'move' as const, direction: 'up' as const, speed: 'slowly' as const },
+    ],
+  };
+  const meta = { ...base, prompt: videoPromptFor(base, 't2v') };
+  const [cx, sx] = mirror ? [0.72, 0.28] : [0.28, 0.72];
+  const clip: Clip = {
+    frames: 8,
+    movers: [
+      { shape: 'square', color: 'blue', x: sx, y: 0.5, w: 0.28, h: 0.28, vx: 0, vy: 0, clause: 0 },
+      { shape: 'circle', color: 'red', x: cx, y: 0.7, w: 0.28, h: 0.28, vx: 0, vy: -0.2 / 7, clause: 1 },
+    ],
+  };
+  return { meta, clip };
+}
+
+/**
+ * Per frame, how the oracle reads the record's relation clauses (include clauses with a
+ * position), on classes alone (a wrong colour is not a wrong relation): 'yes' when they hold,
+ * 'no' when every prompted class is there and a relation fails, 'unread' when a class is missed.
+ */
+function relationPerFrame(frames: Parameters<typeof analyzeVideo>[0], meta: GenevalMetadata): ('yes' | 'no' | 'unread')[] {
+  const bare = { include: meta.include.map(({ color: _color, ...c }) => c) };
+  return analyzeVideo(frames).frames.map((f) => {
+    const res = scoreDetections(f.objects, bare).clauses;
+    if (bare.include.every((c, k) => !c.position || res[k]!.ok)) return 'yes';
+    return bare.include.every((c) => f.objects.filter((o) => o.shape === c.class).length >= c.count) ? 'no' : 'unread';
+  });
 }
 
 describe('video scenes and prompts', () => {
@@ -56,6 +98,31 @@ describe('video scenes and prompts', () => {
     const unknown = new Set(texts.flatMap((t) => t.split(' ')).filter((w) => !vocab.has(w)));
     expect([...unknown]).toEqual([]);
   }, HEAVY_MS);
+  it('writes position prompts with the relation and the motions apart, objects moving across the relation', () => {
+    const { meta } = circleLeftOfSquare();
+    expect(meta.prompt).toBe('a video of a circle left of a square while the circle moves up slowly and the square stays still');
+    expect(videoPromptFor(meta, 'i2v')).toBe('then the circle moves up slowly and the square stays still while the circle stays left of the square');
+    expect(directionsFor(meta, 0)).toEqual(['up', 'down']);
+    expect(directionsFor({ include: [{ class: 'star', count: 1 }, { class: 'ring', count: 1, position: ['above', 0] }] }, 1)).toEqual(['left', 'right']);
+    const rng = new Rng(12);
+    for (let i = 0; i < 30; i++) {
+      const m = drawVideoPrompt('position', rng, i % 2 ? 'ood' : 'id', i % 3 ? 't2v' : 'i2v');
+      expect(m.include[1]!.position?.[1]).toBe(0);
+      for (const mc of m.motion!) {
+        expect(mc.kind).not.toBe('appear');
+        if (mc.direction) expect(directionsFor(m, mc.index)).toContain(mc.direction);
+      }
+    }
+  });
+  it('checks a relation on every frame, and only where both of its objects are required', () => {
+    // an appearing reference: frame 0 has no relation to check, the last frame checks it against the new index
+    const base = { tag: 'position' as const, include: [{ class: 'square', count: 1 }, { class: 'circle', count: 1, position: ['left of', 0] as const }], motion: [{ index: 0, kind: 'appear' as const }, { index: 1, kind: 'stay' as const }] };
+    expect(frameMetadata(base, 0, 8)).toEqual({ include: [{ class: 'circle', count: 1 }], exclude: [{ class: 'square', count: 1 }] });
+    expect(frameMetadata(base, 7, 8).include).toEqual(base.include);
+    const { meta, clip } = circleLeftOfSquare();
+    expect(scoreClip(clip, meta).correct).toBe(true);
+    expect(scoreClip(circleLeftOfSquare(true).clip, meta).frameCorrect).toEqual(Array(8).fill(false));
+  });
   it('lays out clips that do what the prompt says', () => {
     const rng = new Rng(7);
     for (let i = 0; i < 40; i++) {
@@ -120,6 +187,30 @@ describe('video oracle', () => {
       expect(hi).toBeLessThan(lo);
     }
   });
+  it('reads relations on rendered position clips as the spec has them', () => {
+    const { meta, clip } = circleLeftOfSquare();
+    expect(relationPerFrame(renderClip(clip), meta)).toEqual(Array(8).fill('yes'));
+    expect(relationPerFrame(renderClip(circleLeftOfSquare(true).clip), meta)).toEqual(Array(8).fill('no'));
+    expect(scoreVideo(renderClip(clip), meta).correct).toBe(true);
+    // sampled clips of both tasks and splits: every frame's relation holds in the spec, and the oracle reads it so
+    const rng = new Rng(21);
+    let frames = 0;
+    let agree = 0;
+    let clips = 0;
+    for (let i = 0; i < 40; i++) {
+      const ood = i % 2 === 1;
+      const m = drawVideoPrompt('position', rng, ood ? 'ood' : 'id', i % 4 < 2 ? 't2v' : 'i2v');
+      const c = clipFor(m, rng, ood ? { style: OOD_LAYOUT } : {});
+      expect(scoreClip(c, m).correct).toBe(true);
+      const seen = relationPerFrame(renderClip(c), m);
+      frames += seen.length;
+      agree += seen.filter((r) => r === 'yes').length;
+      clips++;
+    }
+    expect(clips).toBe(40);
+    // at 7-11 px the oracle occasionally misreads a class on one frame, which fails that frame's clause
+    expect(agree / frames).toBeGreaterThanOrEqual(0.98);
+  }, HEAVY_MS);
   it('rejects bad input with InputErrors', () => {
     const { meta, clip } = movingCircle();
     const frames = renderClip(clip);
@@ -129,7 +220,7 @@ describe('video oracle', () => {
     expect(() => scoreVideo(videoMedia(odd), meta)).toThrow(/frame 3 is 16x16/);
     expect(() => clipFor(meta, new Rng(1), { frames: 2 })).toThrow(/frames must be an integer from 4/);
     expect(() => makePairs({ task: 't2v', n: 2, seed: 1, frames: 100 })).toThrow(InputError);
-    expect(() => makePairs({ task: 't2v', n: 2, seed: 1, tags: ['position'] })).toThrow(/no video prompts/);
+    expect(() => makePairs({ task: 't2v', n: 2, seed: 1, tags: ['nowhere' as GenevalMetadata['tag']] })).toThrow(/no video prompts/);
   });
 });
 
@@ -151,6 +242,50 @@ describe('video pairs', () => {
       }
       // quality is judged by the image oracle's per-frame quality score, which misses some mild degradations
       expect(ok / pairs.length, `${task} ${criteria}`).toBeGreaterThanOrEqual(criteria === 'quality' ? 0.84 : 0.92);
+    }
+  }, HEAVY_MS);
+  it('position pairs: the chosen video keeps the relation on every frame, the rejected one has the opposite relation', () => {
+    for (const task of ['t2v', 'i2v'] as const) {
+      const pairs = makePairs({ task, criteria: 'alignment', tags: ['position'], n: 16, seed: 7 });
+      const wrong = pairs.filter((p) => p.error === 'wrong_relation');
+      expect(wrong.length).toBeGreaterThanOrEqual(8);
+      let frames = 0;
+      let unread = 0;
+      let named = 0;
+      for (const p of wrong) {
+        const rel = p.metadata.include[1]!.position!;
+        const flipped = { ...p.metadata, include: [p.metadata.include[0]!, { ...p.metadata.include[1]!, position: [OPPOSITE_RELATION[rel[0]], rel[1]] as const }] };
+        const chosen = relationPerFrame(p.chosen, p.metadata);
+        const rejected = relationPerFrame(p.rejected, p.metadata);
+        const opposite = relationPerFrame(p.rejected, flipped);
+        // wherever the oracle finds both objects, the chosen video has the relation and the rejected one the opposite
+        expect(chosen, task).not.toContain('no');
+        expect(rejected, task).not.toContain('yes');
+        expect(opposite, task).not.toContain('no');
+        frames += chosen.length + opposite.length;
+        unread += [...chosen, ...opposite].filter((r) => r === 'unread').length;
+        if (/left of|right of|above|below/.test(p.rationale)) named++;
+      }
+      // frames where the oracle misses one of the two classes (mild blur or noise on one side, small objects)
+      expect(unread / frames, task).toBeLessThanOrEqual(0.1);
+      // the rationale is the oracle's reading, so it names the relation unless a class was missed
+      expect(named / wrong.length, task).toBeGreaterThanOrEqual(0.75);
+      // motion pairs of position prompts keep the relation on both sides: only the motion differs
+      const motion = makePairs({ task, criteria: 'motion', tags: ['position'], n: 10, seed: 7 });
+      for (const p of motion) expect(relationPerFrame(p.rejected, p.metadata), task).not.toContain('no');
+      const held = motion.filter((p) => scoreVideo(p.chosen, p.metadata).motion > scoreVideo(p.rejected, p.metadata).motion);
+      expect(held.length, task).toBeGreaterThanOrEqual(9);
+    }
+  }, HEAVY_MS);
+  it('gives every motion error its exact share per tag', () => {
+    const pairs = makePairs({ task: 't2v', criteria: 'motion', tags: ['counting', 'position'], n: 80, seed: 3 });
+    for (const tag of ['counting', 'position'] as const) {
+      const of = pairs.filter((p) => p.tag === tag);
+      const errors = new Set(of.map((p) => p.error));
+      expect(errors.size).toBe(tag === 'counting' ? 5 : 7);
+      for (const e of errors) expect(e && MOTION_ERRORS.includes(e as (typeof MOTION_ERRORS)[number])).toBe(true);
+      const counts = [...errors].map((e) => of.filter((p) => p.error === e).length);
+      expect(Math.max(...counts) - Math.min(...counts), tag).toBeLessThanOrEqual(1);
     }
   }, HEAVY_MS);
   it('i2v pairs start from their condition', () => {

@@ -10,10 +10,11 @@ import type { Rng } from '../util/rng.js';
 import { clausePhrase } from './geneval.js';
 import { drawPrompt, type PromptDomain } from './prompts.js';
 import { render } from './render.js';
-import { ID_LAYOUT, freeColor, namedClasses, type LayoutStyle } from './scene.js';
+import { ID_LAYOUT, freeColor, namedClasses, objectDetection, type LayoutStyle } from './scene.js';
+import { relativePosition } from './score.js';
 import type { Scene, SceneObject } from './scene-types.js';
 import type { Cut } from './render.js';
-import { DIRECTIONS, GENEVAL_TAGS, MOTION_KINDS, SPEEDS, type Direction, type GenevalMetadata, type GenevalTag, type MotionClause, type MotionKind, type Speed } from './types.js';
+import { DIRECTIONS, GENEVAL_TAGS, MOTION_KINDS, SPEEDS, type Direction, type GenevalMetadata, type GenevalTag, type MotionClause, type MotionKind, type Relation, type Speed } from './types.js';
 import { COLORS, NUMBER_WORDS, SHAPES, SHAPE_PLURALS, asColor, asShape, type Color, type Shape } from './vocab.js';
 
 /** Frames per clip by default: the tiny VLM takes at most 8 (its maxFrames). */
@@ -24,10 +25,13 @@ export const MIN_FRAMES = 4;
 export const MAX_FRAMES = 64;
 
 /**
- * Tags video prompts use. Position is left out: motion changes where objects are, so a
- * relation between them would not hold over the clip.
+ * Tags video prompts use: all six of GenEval's. A position prompt's relation holds on every
+ * frame (objects may move, stand still or change colour, as long as the relation keeps).
  */
-export const VIDEO_TAGS: readonly GenevalTag[] = GENEVAL_TAGS.filter((t) => t !== 'position');
+export const VIDEO_TAGS: readonly GenevalTag[] = GENEVAL_TAGS;
+
+/** The relation opposite to each (a position error puts the object there instead). */
+export const OPPOSITE_RELATION: Readonly<Record<Relation, Relation>> = { 'left of': 'right of', 'right of': 'left of', above: 'below', below: 'above' };
 
 /** Distance travelled over the whole clip, as a fraction of the side, per speed word. */
 export const SPEED_TRAVEL: Readonly<Record<Speed, number>> = { slowly: 0.2, quickly: 0.4 };
@@ -181,12 +185,12 @@ function pickWeighted<T>(rng: Rng, items: readonly (readonly [T, number])[]): T 
 export const SLOW_GROUP = 4;
 
 /** Draws a motion clause of `kind` for include clause `index` (`count` objects of class `shape`, colour `color` if fixed). */
-export function drawMotionClause(index: number, shape: Shape, color: string | undefined, kind: MotionKind, rng: Rng, domain: PromptDomain, count = 1): MotionClause {
+export function drawMotionClause(index: number, shape: Shape, color: string | undefined, kind: MotionKind, rng: Rng, domain: PromptDomain, count = 1, directions: readonly Direction[] = DIRECTIONS): MotionClause {
   switch (kind) {
     case 'move': {
-      const held = DIRECTIONS.filter((d) => isHeldOutMotion(shape, d));
-      const open = DIRECTIONS.filter((d) => !isHeldOutMotion(shape, d));
-      const direction = domain === 'ood' && held.length > 0 && rng.chance(0.5) ? rng.pick(held) : rng.pick(open);
+      const held = directions.filter((d) => isHeldOutMotion(shape, d));
+      const open = directions.filter((d) => !isHeldOutMotion(shape, d));
+      const direction = (domain === 'ood' && held.length > 0 && rng.chance(0.5)) || open.length === 0 ? rng.pick(held) : rng.pick(open);
       const speed = rng.pick(SPEEDS);
       return { index, kind, direction, speed: count >= SLOW_GROUP ? 'slowly' : speed };
     }
@@ -197,14 +201,33 @@ export function drawMotionClause(index: number, shape: Shape, color: string | un
   }
 }
 
+/** Directions along each relation's axis ('left of' is horizontal). */
+const RELATION_AXIS: Readonly<Record<Relation, readonly Direction[]>> = { 'left of': ['left', 'right'], 'right of': ['left', 'right'], above: ['up', 'down'], below: ['up', 'down'] };
+
 /**
- * Motion kinds a clause of `count` objects may have. Groups only move or stand still: a group
- * turning one colour always has fewer colours than a video where one of it does not, and a
- * group appearing together leaves its error (one of it there from the start) with more
- * frame-to-frame change, so prompt-blind "fewer colours" and "less motion" rules would find them.
+ * Directions the objects of include clause `clause` may move in: across the axis of the
+ * relations they take part in (up or down for an object left of another; left or right for
+ * one above another), so that the relation can hold on every frame at 32 px; any direction
+ * for clauses without relations.
+ * @example directionsFor({ include: [{ class: 'circle', count: 1 }, { class: 'star', count: 1, position: ['left of', 0] }] }, 0) // ['up', 'down']
  */
-export function kindsFor(count: number): readonly MotionKind[] {
-  return count > 1 ? ['move', 'stay'] : MOTION_KINDS;
+export function directionsFor(meta: Pick<GenevalMetadata, 'include'>, clause: number): readonly Direction[] {
+  const rels = meta.include.flatMap((c, i) => (c.position && (i === clause || c.position[1] === clause) ? [c.position[0]] : []));
+  const dirs = DIRECTIONS.filter((d) => rels.every((r) => !RELATION_AXIS[r].includes(d)));
+  return dirs.length ? dirs : DIRECTIONS;
+}
+
+/**
+ * Motion kinds a clause of `count` objects may have (in a record of `tag`). Groups only move
+ * or stand still: a group turning one colour always has fewer colours than a video where one
+ * of it does not, and a group appearing together leaves its error (one of it there from the
+ * start) with more frame-to-frame change, so prompt-blind "fewer colours" and "less motion"
+ * rules would find them. Position records leave out appearing: their relation holds on every
+ * frame, so both objects are there from the first frame on.
+ */
+export function kindsFor(count: number, tag?: GenevalTag): readonly MotionKind[] {
+  if (count > 1) return ['move', 'stay'];
+  return tag === 'position' ? ['move', 'stay', 'recolor'] : MOTION_KINDS;
 }
 
 /** The motion words of a clause: t2v participles ("moving left quickly"), i2v verbs ("moves left quickly"). */
@@ -232,32 +255,62 @@ export function definitePhrase(c: { class: string; count: number; color?: string
 /**
  * The prompt of a video record. t2v: "a video of a red circle moving left quickly and a star
  * standing still"; i2v (the first frame is given): "then the red circle moves left quickly and
- * the star stays still" (appearing objects keep their indefinite article).
+ * the star stays still" (appearing objects keep their indefinite article). Records with
+ * relations (position) name the relation first and the motions after "while" (t2v: "a video of
+ * a star left of a circle while the star moves up slowly and the circle stays still"), or the
+ * motions first and the relation as lasting (i2v: "then the star moves up slowly and the circle
+ * stays still while the star stays left of the circle"), so that a direction and a relation
+ * never run into each other.
  * @example videoPromptFor(meta, 't2v')
  */
 export function videoPromptFor(meta: Pick<GenevalMetadata, 'include' | 'motion'>, task: VideoTask): string {
-  const parts = meta.include.map((c, i) => {
-    const m = meta.motion?.find((x) => x.index === i) ?? { index: i, kind: 'stay' as const };
-    const subject = task === 't2v' || m.kind === 'appear' ? clausePhrase(c) : definitePhrase(c);
-    return `${subject} ${motionPhrase(m, c.count > 1, task)}`;
+  const motionOf = (i: number): MotionClause => meta.motion?.find((x) => x.index === i) ?? { index: i, kind: 'stay' };
+  const related = meta.include.some((c) => c.position);
+  if (!related) {
+    const parts = meta.include.map((c, i) => {
+      const m = motionOf(i);
+      const subject = task === 't2v' || m.kind === 'appear' ? clausePhrase(c) : definitePhrase(c);
+      return `${subject} ${motionPhrase(m, c.count > 1, task)}`;
+    });
+    return task === 't2v' ? `a video of ${parts.join(' and ')}` : `then ${parts.join(' and ')}`;
+  }
+  // clauses in the order the relations name them (GenEval: "<it> <relation> <its reference>")
+  const order: number[] = [];
+  const mention = (i: number) => void (order.includes(i) || order.push(i));
+  const referenced = new Set(meta.include.flatMap((c) => (c.position ? [c.position[1]] : [])));
+  meta.include.forEach((c, i) => {
+    if (c.position) {
+      mention(i);
+      mention(c.position[1]);
+    } else if (!referenced.has(i)) mention(i);
   });
-  return task === 't2v' ? `a video of ${parts.join(' and ')}` : `then ${parts.join(' and ')}`;
+  const moves = order.map((i) => {
+    const c = meta.include[i]!;
+    const m = motionOf(i);
+    return `${m.kind === 'appear' ? clausePhrase(c) : definitePhrase(c)} ${motionPhrase(m, c.count > 1, 'i2v')}`;
+  });
+  if (task === 't2v') {
+    const head = meta.include.flatMap((c, i) => (c.position ? [`${clausePhrase(c)} ${c.position[0]} ${clausePhrase(meta.include[c.position[1]]!)}`] : referenced.has(i) ? [] : [clausePhrase(c)]));
+    return `a video of ${head.join(' and ')} while ${moves.join(' and ')}`;
+  }
+  const relations = meta.include.flatMap((c) => (c.position ? [`${definitePhrase(c)} ${c.count > 1 ? 'stay' : 'stays'} ${c.position[0]} ${definitePhrase(meta.include[c.position[1]]!)}`] : []));
+  return `then ${moves.join(' and ')} while ${relations.join(' and ')}`;
 }
 
 /**
- * Draws a video record: a GenEval record of `tag` (not position) with one motion clause per
- * include clause. `force` fixes the kind of one clause (pairs use it to make an error apply).
+ * Draws a video record: a GenEval record of `tag` with one motion clause per include clause.
+ * `force` fixes the kind of one clause (pairs use it to make an error apply).
  * @example drawVideoPrompt('colors', new Rng(1), 'id', 't2v').prompt // e.g. 'a video of a blue star moving up slowly'
  */
 export function drawVideoPrompt(tag: GenevalTag, rng: Rng, domain: PromptDomain, task: VideoTask, force?: { index: number; kinds: readonly MotionKind[] }): GenevalMetadata {
-  if (!VIDEO_TAGS.includes(tag)) throw new InputError(`tag '${tag}' has no video prompts (motion moves objects, so relations would not hold); video tags: ${VIDEO_TAGS.join(', ')}`);
+  if (!VIDEO_TAGS.includes(tag)) throw new InputError(`tag '${tag}' has no video prompts; video tags: ${VIDEO_TAGS.join(', ')}`);
   const base = drawPrompt(tag, rng, domain);
   const motion = base.include.map((c, i) => {
-    const allowed = kindsFor(c.count);
+    const allowed = kindsFor(c.count, tag);
     const forced = force && force.index % base.include.length === i ? force.kinds.filter((k) => allowed.includes(k)) : [];
     if (force && force.index % base.include.length === i && forced.length === 0) throw new InputError(`no motion of kind ${force.kinds.join('/')} for ${c.count} objects`);
     const kind = forced.length ? rng.pick(forced) : pickWeighted(rng, KIND_WEIGHTS.filter(([k]) => allowed.includes(k)));
-    return drawMotionClause(i, asShape(c.class), c.color, kind, rng, domain, c.count);
+    return drawMotionClause(i, asShape(c.class), c.color, kind, rng, domain, c.count, directionsFor(base, i));
   });
   const meta = { ...base, motion };
   return { ...meta, prompt: videoPromptFor(meta, task) };
@@ -313,8 +366,57 @@ export function motionFor(m: MotionClause | undefined, frames: number, rng: Rng)
 }
 
 /**
- * Places a mover with `motion` where it fits among `others` on every frame; undefined when
- * no place was found.
+ * Slack of the relations clips are laid out with (fraction of the side, about 1.3 px at 32 px):
+ * a relation must hold with either box's centre shifted this far along either axis, so that
+ * the oracle's pixel boxes (anti-aliased edges, a shape's own extent) read it too.
+ */
+export const RELATION_SLACK = 0.04;
+
+/**
+ * Whether `a` stands in relation `rel` to `b` (GenEval's rule on their boxes) on every frame
+ * on which both are visible, with RELATION_SLACK to spare.
+ * @example keepsRelation(star, circle, 'left of', 8)
+ */
+export function keepsRelation(a: Mover, b: Mover, rel: Relation, frames: number): boolean {
+  const shifts = [[0, 0], [RELATION_SLACK, 0], [-RELATION_SLACK, 0], [0, RELATION_SLACK], [0, -RELATION_SLACK]] as const;
+  for (let t = 0; t < frames; t++) {
+    const oa = moverAt(a, t);
+    const ob = moverAt(b, t);
+    if (!oa || !ob) continue;
+    const db = objectDetection(ob);
+    for (const [dx, dy] of shifts) {
+      const da = objectDetection({ ...oa, x: oa.x + dx, y: oa.y + dy });
+      if (!relativePosition(da, db).has(rel)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Whether mover `m` keeps the record's relations with the movers `others` on every frame: m
+ * to each mover of the clause its own relation names, and each mover whose relation names m's
+ * clause to m. With `flip`, the opposite relations instead (the position error). Movers of
+ * no clause (distractors) have no relations.
+ */
+export function relationsKept(m: Mover, others: readonly Mover[], meta: Pick<GenevalMetadata, 'include'>, frames: number, flip = false): boolean {
+  if (m.clause === undefined) return true;
+  const relOf = (c: number) => {
+    const pos = meta.include[c]?.position;
+    return pos && ([flip ? OPPOSITE_RELATION[pos[0]] : pos[0], pos[1]] as const);
+  };
+  const own = relOf(m.clause);
+  for (const o of others) {
+    if (o === m || o.clause === undefined) continue;
+    if (own && o.clause === own[1] && !keepsRelation(m, o, own[0], frames)) return false;
+    const theirs = relOf(o.clause);
+    if (theirs && theirs[1] === m.clause && !keepsRelation(o, m, theirs[0], frames)) return false;
+  }
+  return true;
+}
+
+/**
+ * Places a mover with `motion` where it fits among `others` on every frame (and `accept`
+ * takes it); undefined when no place was found.
  */
 export function placeMover(
   base: Pick<Mover, 'shape' | 'color'> & Partial<Pick<Mover, 'clause' | 'distractor'>>,
@@ -324,6 +426,7 @@ export function placeMover(
   rng: Rng,
   style: LayoutStyle,
   size?: { w: number; h: number },
+  accept?: (m: Mover) => boolean,
 ): Mover | undefined {
   // the box at frame 0 must leave room for the whole path
   const ex = motion.vx * (frames - 1);
@@ -337,7 +440,7 @@ export function placeMover(
     const hi = (v: number, e: number) => 1 - EDGE_MARGIN - v / 2 - Math.max(0, e);
     if (hi(w, ex) <= lo(w, ex) || hi(h, ey) <= lo(h, ey)) continue;
     const m: Mover = { ...base, x: rng.uniform(lo(w, ex), hi(w, ex)), y: rng.uniform(lo(h, ey), hi(h, ey)), w, h, ...motion };
-    if (moverFits(m, others, frames, style.gap)) return m;
+    if (moverFits(m, others, frames, style.gap) && (!accept || accept(m))) return m;
   }
   return undefined;
 }
@@ -366,7 +469,7 @@ export function addMovingDistractors(movers: Mover[], meta: Pick<GenevalMetadata
   }
 }
 
-/** Lays out the prompted objects of a record (clause order), each with its clause's motion. */
+/** Lays out the prompted objects of a record (clause order), each with its clause's motion and keeping its relations on every frame. */
 export function layoutMovers(meta: GenevalMetadata, frames: number, rng: Rng, style: LayoutStyle, countOverride?: { clause: number; count: number }): Mover[] | undefined {
   const movers: Mover[] = [];
   for (const [i, c] of meta.include.entries()) {
@@ -377,12 +480,22 @@ export function layoutMovers(meta: GenevalMetadata, frames: number, rng: Rng, st
     const motion = motionFor(mc, frames, rng);
     const count = countOverride?.clause === i ? countOverride.count : c.count;
     for (let k = 0; k < count; k++) {
-      const m = placeMover({ shape, color: startColor(c, mc, rng, style), clause: i }, motion, movers, frames, rng, style);
+      const accept = c.position || meta.include.some((o) => o.position?.[1] === i) ? (x: Mover) => relationsKept(x, movers, meta, frames) : undefined;
+      const m = placeMover({ shape, color: startColor(c, mc, rng, style), clause: i }, motion, movers, frames, rng, style, undefined, accept);
       if (!m) return undefined;
       movers.push(m);
     }
   }
   return movers;
+}
+
+/**
+ * The layout style for the `t`-th try of a crowded layout: objects 2% smaller per failed try,
+ * down to 85% of the style's sizes.
+ */
+export function shrunkStyle(style: LayoutStyle, t: number): LayoutStyle {
+  const shrink = Math.max(LAYOUT_MIN_SHRINK, 1 - LAYOUT_SHRINK_STEP * t);
+  return shrink === 1 ? style : { ...style, minSize: style.minSize * shrink, maxSize: style.maxSize * shrink };
 }
 
 export interface ClipOptions {
@@ -400,8 +513,7 @@ export function clipFor(meta: GenevalMetadata, rng: Rng, opts: ClipOptions = {})
   const frames = checkFrames(opts.frames ?? DEFAULT_FRAMES);
   const style = opts.style ?? ID_LAYOUT;
   for (let t = 0; t < LAYOUT_TRIES; t++) {
-    const shrink = Math.max(LAYOUT_MIN_SHRINK, 1 - LAYOUT_SHRINK_STEP * t);
-    const s = shrink === 1 ? style : { ...style, minSize: style.minSize * shrink, maxSize: style.maxSize * shrink };
+    const s = shrunkStyle(style, t);
     const movers = layoutMovers(meta, frames, rng, s);
     if (!movers) continue;
     addMovingDistractors(movers, meta, opts.distractors ?? rng.int(style.distractors[0], style.distractors[1] + 1), frames, rng, s);

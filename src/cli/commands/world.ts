@@ -57,7 +57,7 @@ export function register(program: Command): void {
     .description('render scenes for sampled prompts (PNG + samples.jsonl with metadata and captions)')
     .option('--task <task>', 't2i, t2v or i2v (videos are PNG strips; i2v adds the first frame as -cond.png)', 't2i')
     .option('--n <n>', 'number of samples', '16')
-    .option('--tags <list>', 'comma-separated GenEval tags (video: all but position)')
+    .option('--tags <list>', 'comma-separated GenEval tags (default: all six)')
     .option('--seed <s>', 'random seed', '0')
     .option('--size <px>', 'image side in pixels', '32')
     .option('--frames <n>', 'frames per video', String(DEFAULT_FRAMES))
