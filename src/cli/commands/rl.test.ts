@@ -2,6 +2,7 @@
  * `rl --algo refl` end to end on tiny models: a local pairwise VLM checkpoint as the reward
  * (references by tournament), metrics.jsonl with the diagnostics, a killed-and-resumed run on
  * the same curve, a pointwise checkpoint without references, and the refusals (oracle, URL).
+ * `rl --algo grpo` with a pairwise checkpoint: scored against tournament references too.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +78,18 @@ describe('rl --algo refl', () => {
     expect(lines(join(out, 'metrics.jsonl'))[1]!.referencesCached).toBe(0);
   }, 60_000);
 
+  it('grpo with a pairwise checkpoint scores against tournament references, not as pointwise', async () => {
+    const out = join(dir, 'grpo-pair');
+    const m = await runRl({ algo: 'grpo', generator: gen, prompts, reward: pairwise, steps: '1', out, group: '2', promptsPerStep: '2', sampleSteps: '2', refs: '3', evalEvery: '0', evalSamples: '4', lr: '1e-3', json: true });
+    expect(m?.step).toBe(1);
+    const a = lines(join(out, 'metrics.jsonl'));
+    expect(a.map((x) => x.step)).toEqual([0, 1]);
+    expect(a[1]!.referencesCached as number).toBeGreaterThanOrEqual(1);
+    expect(a[1]!.reward as number).toBeGreaterThan(0);
+    expect(a[1]!.reward as number).toBeLessThan(1);
+    expect((a[1]!.eval as { heldOutReward: number }).heldOutReward).toBeGreaterThan(0);
+  }, 60_000);
+
   it('refuses rewards without gradients, pointing to GRPO; checks ReFL-only flags', async () => {
     const base = { ...common, steps: '1', out: join(dir, 'x') };
     await expect(runRl({ ...base, reward: 'oracle' })).rejects.toThrow(/oracle .*--algo grpo/);
@@ -84,6 +97,8 @@ describe('rl --algo refl', () => {
     await expect(runRl({ ...base, reward: join(dir, 'missing') })).rejects.toThrow(/checkpoint folder .*--algo grpo/);
     await expect(runRl({ ...base, reward: pairwise, refs: '17' })).rejects.toThrow(/--refs must be at most 16/);
     await expect(runRl({ ...base, reward: pairwise, beta: '0.1' })).rejects.toThrow(/--beta .* GRPO/);
-    await expect(runRl({ ...base, algo: 'grpo', reward: 'oracle', refs: '4' })).rejects.toThrow(/ReFL options/);
+    await expect(runRl({ ...base, algo: 'grpo', reward: 'oracle', refs: '4' })).rejects.toThrow(/--anchor is a ReFL option/);
+    await expect(runRl({ ...base, algo: 'grpo', reward: 'oracle', refs: '4', anchor: undefined })).rejects.toThrow(/--refs sets the reference tournament of pairwise rewards; 'oracle' is pointwise/);
+    await expect(runRl({ ...base, algo: 'grpo', reward: pairwise, refs: '17', anchor: undefined })).rejects.toThrow(/--refs must be at most 16/);
   });
 });

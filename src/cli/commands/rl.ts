@@ -3,8 +3,9 @@
  * progress bar, per-step diagnostics in <out>/metrics.jsonl, resume after a kill, and a
  * final summary. GRPO works with any reward (oracle, URL, checkpoint); ReFL needs a reward
  * differentiable in the pixels (train/refl/types.ts): a local VLM checkpoint folder
- * (FrozenVlmReward), with each prompt's reference for pairwise models chosen by a Best-of-N
- * tournament of the pretrained generator's samples.
+ * (FrozenVlmReward). With either algorithm a pairwise checkpoint scores each sample against
+ * its prompt's reference, chosen by a Best-of-N pairwise tournament of the pretrained
+ * generator's samples (--refs N of them).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -13,6 +14,7 @@ import { LocalVlmRewardModel } from '../../rewards/generative.js';
 import { loadRewardModel, ORACLE_SPEC } from '../../rewards/load.js';
 import { parseWorldPrompt } from '../../rewards/oracle.js';
 import { trainGrpo, type GrpoStepMetrics } from '../../train/grpo/index.js';
+import type { RlRunBase } from '../../train/grpo/run-loop.js';
 import { FrozenVlmReward, MAX_REFERENCE_CANDIDATES, trainRefl, type ReflStepMetrics } from '../../train/refl/index.js';
 import { readGeneval } from '../../world/geneval.js';
 import type { GenevalMetadata } from '../../world/types.js';
@@ -83,7 +85,7 @@ export async function runRl(o: RlOpts): Promise<RlStepMetrics | null> {
   if (!(RL_ALGOS as readonly string[]).includes(o.algo)) throw new InputError(`--algo must be one of ${RL_ALGOS.join(', ')}, got '${o.algo}'`);
   const refl = o.algo === 'refl';
   if (refl && o.beta !== undefined) throw new InputError('--beta (KL to the pretrained model) is a GRPO option; ReFL is anchored by --anchor (flow-matching loss weight on world samples)');
-  if (!refl && (o.refs !== undefined || o.anchor !== undefined)) throw new InputError('--refs and --anchor are ReFL options (--algo refl)');
+  if (!refl && o.anchor !== undefined) throw new InputError('--anchor is a ReFL option (--algo refl)');
   const steps = intOption('steps', o.steps, 1, 1);
   const prompts = readPromptFile(o.prompts);
   const config: Record<string, unknown> = {};
@@ -99,58 +101,60 @@ export async function runRl(o: RlOpts): Promise<RlStepMetrics | null> {
   set('evalSamples', o.evalSamples === undefined ? undefined : intOption('eval-samples', o.evalSamples, 1, 1));
   set('threads', o.threads === undefined ? undefined : intOption('threads', o.threads, 1, 1));
   set('seed', o.seed === undefined ? undefined : intOption('seed', o.seed, 0));
+  set('references', o.refs === undefined ? undefined : intOption('refs', o.refs, 1, 1));
+  if (o.refs !== undefined && (config.references as number) > MAX_REFERENCE_CANDIDATES) throw new InputError(`--refs must be at most ${MAX_REFERENCE_CANDIDATES}, got ${o.refs}`);
   if (refl) {
-    set('references', o.refs === undefined ? undefined : intOption('refs', o.refs, 1, 1));
-    if (o.refs !== undefined && (config.references as number) > MAX_REFERENCE_CANDIDATES) throw new InputError(`--refs must be at most ${MAX_REFERENCE_CANDIDATES}, got ${o.refs}`);
     set('anchor', num('anchor', o.anchor));
     return runRefl(o, steps, prompts, config);
   }
   const reward = await loadRewardModel(o.reward, { mode: 'pointwise' });
-  const bar = progress('rl grpo', steps, { quiet: o.json ?? false });
   try {
-    return await trainGrpo({
-      generator: o.generator,
-      reward,
-      prompts,
-      out: o.out,
-      steps,
-      resume: o.resume ?? false,
-      config,
-      onStep: (_s, m) => {
-        bar.tick(1, { reward: m.reward.toFixed(3), std: m.groupStd.toFixed(3), kl: m.kl.toExponential(1), ...(m.eval ? { oracle: m.eval.score.toFixed(3) } : {}), ...(m.alarm ? { ALARM: 1 } : {}) });
-        if (m.alarm) process.stderr.write(`hacking alarm at step ${m.step}: ${m.alarmReason ?? ''}\n`);
-      },
-    });
+    if (o.refs !== undefined && reward.mode !== 'pairwise') throw new InputError(`--refs sets the reference tournament of pairwise rewards; '${o.reward}' is pointwise`);
+    return await withProgress('rl grpo', o, steps, prompts, config, (m: GrpoStepMetrics) => ({ reward: m.reward.toFixed(3), std: m.groupStd.toFixed(3), kl: m.kl.toExponential(1) }), (base) => trainGrpo({ ...base, reward }));
   } finally {
-    bar.stop();
     await reward.close?.();
   }
 }
 
 async function runRefl(o: RlOpts, steps: number, prompts: ReturnType<typeof readPromptFile>, config: Record<string, unknown>): Promise<ReflStepMetrics | null> {
   const rm = await reflReward(o.reward);
-  let bar: ReturnType<typeof progress> | null = null;
   try {
     const reward = FrozenVlmReward.fromRewardModel(rm);
-    bar = progress('rl refl', steps, { quiet: o.json ?? false });
-    const b = bar;
-    return await trainRefl({
+    return await withProgress('rl refl', o, steps, prompts, config, (m: ReflStepMetrics) => ({ reward: m.reward.toFixed(3), std: m.rewardStd.toFixed(3), drift: m.drift.toExponential(1) }), (base) => trainRefl({ ...base, reward, judge: rm }));
+  } finally {
+    rm.close();
+  }
+}
+
+/**
+ * Runs a trainer with the options both algorithms share, a progress bar showing `fields` of
+ * each step (plus the oracle score when evaluated and the alarm), and the alarm on stderr.
+ */
+async function withProgress<M extends RlStepMetrics>(
+  label: string,
+  o: RlOpts,
+  steps: number,
+  prompts: ReturnType<typeof readPromptFile>,
+  config: Record<string, unknown>,
+  fields: (m: M) => Record<string, string>,
+  train: (base: RlRunBase<Record<string, unknown>, M>) => Promise<M | null>,
+): Promise<M | null> {
+  const bar = progress(label, steps, { quiet: o.json ?? false });
+  try {
+    return await train({
       generator: o.generator,
-      reward,
-      judge: rm,
       prompts,
       out: o.out,
       steps,
       resume: o.resume ?? false,
       config,
       onStep: (_s, m) => {
-        b.tick(1, { reward: m.reward.toFixed(3), std: m.rewardStd.toFixed(3), drift: m.drift.toExponential(1), ...(m.eval ? { oracle: m.eval.score.toFixed(3) } : {}), ...(m.alarm ? { ALARM: 1 } : {}) });
+        bar.tick(1, { ...fields(m), ...(m.eval ? { oracle: m.eval.score.toFixed(3) } : {}), ...(m.alarm ? { ALARM: 1 } : {}) });
         if (m.alarm) process.stderr.write(`hacking alarm at step ${m.step}: ${m.alarmReason ?? ''}\n`);
       },
     });
   } finally {
-    bar?.stop();
-    rm.close();
+    bar.stop();
   }
 }
 
@@ -171,7 +175,7 @@ export function register(program: Command): void {
     .description('fine-tune a generator against a reward model (GRPO for any reward; ReFL for differentiable ones)')
     .requiredOption('--algo <name>', RL_ALGOS.join(' | '))
     .requiredOption('--generator <dir>', 'pretrained generator folder')
-    .requiredOption('--reward <spec>', "reward model: 'oracle', an http(s):// URL or a checkpoint folder (ReFL: a local VLM checkpoint folder)")
+    .requiredOption('--reward <spec>', "reward model: 'oracle', an http(s):// URL or a checkpoint folder (ReFL: a local VLM checkpoint folder); a pairwise checkpoint is scored against per-prompt tournament references (--refs)")
     .requiredOption('--prompts <file>', 'GenEval JSONL or a text file of world prompts')
     .requiredOption('--steps <n>', 'RL steps')
     .requiredOption('--out <dir>', 'run folder (metrics.jsonl, checkpoint/)')
@@ -180,7 +184,7 @@ export function register(program: Command): void {
     .option('--sample-steps <n>', 'sampler steps while training (GRPO: SDE; ReFL: ODE)')
     .option('--lr <x>', 'learning rate')
     .option('--beta <x>', 'GRPO: KL weight to the pretrained model')
-    .option('--refs <n>', `ReFL, pairwise rewards: pretrained samples per prompt in the reference tournament (1-${MAX_REFERENCE_CANDIDATES}, default 8)`)
+    .option('--refs <n>', `pairwise rewards (GRPO and ReFL): pretrained samples per prompt in the reference tournament (1-${MAX_REFERENCE_CANDIDATES}, default 8)`)
     .option('--anchor <x>', 'ReFL: weight of the flow-matching loss on world samples (default 1)')
     .option('--eval-every <n>', 'oracle evaluation on held-out prompts every N steps')
     .option('--eval-samples <n>', 'held-out prompts per evaluation (>= 256 for a useful interval)')

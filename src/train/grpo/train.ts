@@ -1,27 +1,27 @@
 /**
- * Flow-GRPO training against any RewardModel (the oracle, remote VLMs, combinations; no
- * gradients needed from the reward). Each step: draw prompts, sample G images per prompt with
- * the SDE (recording every step's log-probability), score them, normalise rewards within
- * each group, then for each denoising step take one AdamW step on the clipped ratio objective
- * plus beta * KL to the frozen pretrained model. Every step appends diagnostics to
- * metrics.jsonl and checkpoints, so a killed run resumes losing only the step in flight.
+ * Flow-GRPO training against any RewardModel (the oracle, remote VLMs, local checkpoints,
+ * combinations; no gradients needed from the reward). Each step: draw prompts, sample G
+ * images per prompt with the SDE (recording every step's log-probability), score them,
+ * normalise rewards within each group, then for each denoising step take one AdamW step on
+ * the clipped ratio objective plus beta * KL to the frozen pretrained model. A pairwise reward
+ * (mode 'pairwise', such as a generative pairwise checkpoint) scores each sample against its
+ * prompt's reference: as in ReFL, the winner of a Best-of-N pairwise tournament of the
+ * pretrained generator's ODE samples judged by the reward model itself (train/refl/references.ts,
+ * cached per prompt). Every step appends diagnostics to metrics.jsonl and checkpoints, so a
+ * killed run resumes losing only the step in flight (run-loop.ts).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { imageMedia } from '../../data/image.js';
+import { imageMedia, type RgbImage } from '../../data/image.js';
 import { ConfigError } from '../../errors.js';
-import { loadOptimizerState, loadWeights } from '../../nn/index.js';
-import { guidedText, loadGenerator, saveGenerator, sampleSde, sdeStepLogProb, tensorToImages, type FlowUNet } from '../../models/generator/index.js';
+import { guidedText, loadGenerator, sampleSde, sdeStepLogProb, tensorToImages, type FlowUNet } from '../../models/generator/index.js';
 import { createOracleRewardModel } from '../../rewards/oracle.js';
 import type { RewardModel, RewardQuery } from '../../rewards/types.js';
 import { AdamW, clipGradNorm, noGrad, setNumThreads, tensor, tidy } from '../../tensor/index.js';
-import { readJson } from '../../util/fs.js';
 import { Rng } from '../../util/rng.js';
-import { analyzeImage } from '../../world/oracle.js';
 import type { GenevalMetadata } from '../../world/types.js';
-import { DEFAULT_ALARM, hackingAlarm, oracleDiversity, parameterDrift, rewardSpread, type CurvePoint } from '../../eval/rl-diagnostics.js';
-import { evaluateGenerator, heldOutPrompts } from '../generator/evaluate.js';
+import { oracleDiversity, parameterDrift, rewardSpread } from '../../eval/rl-diagnostics.js';
+import { MAX_REFERENCE_CANDIDATES, ReferenceCache } from '../refl/references.js';
 import { clippedObjective, gaussianKl, groupAdvantages } from './math.js';
+import { heldOutEvaluator, oracleSignature, RlRunFolder, STEP_SEED_STRIDE, type RlRunBase, type RlStepBase } from './run-loop.js';
 
 export interface GrpoConfig {
   /** Prompts per step. */
@@ -43,6 +43,11 @@ export interface GrpoConfig {
   readonly evalEvery: number;
   readonly evalSamples: number;
   readonly evalSteps: number;
+  /**
+   * Pairwise rewards: pretrained samples per prompt in the reference tournament (1 to
+   * MAX_REFERENCE_CANDIDATES; sampled with the ODE at `evalSteps`). Unused by pointwise rewards.
+   */
+  readonly references: number;
 }
 
 /** Defaults after Flow-GRPO (clip 1e-4 there is for 1000-dim latents averaged; ours are 3072 pixels, so a looser clip). */
@@ -61,6 +66,7 @@ export const DEFAULT_GRPO_CONFIG: GrpoConfig = {
   evalEvery: 10,
   evalSamples: 256,
   evalSteps: 16,
+  references: 8,
 };
 
 /** Merges overrides; unknown keys are ConfigErrors. */
@@ -68,52 +74,27 @@ export function grpoConfig(overrides: Record<string, unknown> = {}): GrpoConfig 
   for (const k of Object.keys(overrides)) {
     if (!(k in DEFAULT_GRPO_CONFIG)) throw new ConfigError(`grpo: unknown option '${k}' (known: ${Object.keys(DEFAULT_GRPO_CONFIG).join(', ')})`);
   }
-  return { ...DEFAULT_GRPO_CONFIG, ...overrides };
+  const c = { ...DEFAULT_GRPO_CONFIG, ...overrides };
+  if (!Number.isInteger(c.references) || c.references < 1 || c.references > MAX_REFERENCE_CANDIDATES) throw new ConfigError(`grpo: references must be an integer in [1, ${MAX_REFERENCE_CANDIDATES}], got ${String(c.references)}`);
+  return c;
 }
 
-export interface GrpoRun {
-  /** Pretrained generator folder (the policy's start and the KL reference). */
-  readonly generator: string;
+export interface GrpoRun extends RlRunBase<GrpoConfig, GrpoStepMetrics> {
+  /** Any reward model; a pairwise one is scored against per-prompt tournament references. */
   readonly reward: RewardModel;
-  readonly prompts: readonly GenevalMetadata[];
-  readonly out: string;
-  readonly steps: number;
-  readonly resume?: boolean;
-  readonly config?: Partial<GrpoConfig>;
-  onStep?(step: number, m: GrpoStepMetrics): void;
 }
 
-export interface GrpoStepMetrics {
-  readonly step: number;
-  readonly reward: number;
-  readonly rewardStd: number;
-  readonly groupStd: number;
-  readonly flatGroups: number;
-  readonly oracleTrain: number;
-  readonly diversity: number;
+export interface GrpoStepMetrics extends RlStepBase {
   readonly kl: number;
   readonly clipFrac: number;
-  readonly drift: number;
-  readonly ms: number;
-  readonly eval?: { score: number; lo: number; hi: number; n: number; heldOutReward: number; quality: number; background: number[] };
-  readonly alarm: boolean;
-  readonly alarmReason?: string;
+  /** Milliseconds of this step spent on new reference tournaments (pairwise rewards). */
+  readonly referenceMs: number;
+  /** Prompts whose reference is cached so far (0 for pointwise rewards). */
+  readonly referencesCached: number;
 }
 
-const STEP_SEED_STRIDE = 1_000_003;
-const CKPT = 'checkpoint';
-const METRICS = 'metrics.jsonl';
-/** Coarse 3x3 cell of an object's centre, for oracle signatures. */
-const CELLS = 3;
-
-function signature(img: ReturnType<typeof tensorToImages>[number]): string {
-  const a = analyzeImage(img);
-  const c = (v: number, s: number): number => Math.min(CELLS - 1, Math.floor((v / s) * CELLS));
-  return a.objects.map((o) => `${o.shape}:${o.color}:${c(o.cx, img.width)}${c(o.cy, img.height)}`).sort().join('|');
-}
-
-async function scoreImages(reward: RewardModel, imgs: ReturnType<typeof tensorToImages>, metas: readonly GenevalMetadata[]): Promise<number[]> {
-  const qs: RewardQuery[] = imgs.map((img, i) => ({ task: 't2i', prompt: metas[i]!.prompt, candidate: imageMedia(img), metadata: metas[i]!, criteria: 'alignment' }));
+async function scoreImages(reward: RewardModel, imgs: readonly RgbImage[], metas: readonly GenevalMetadata[], references?: readonly RgbImage[]): Promise<number[]> {
+  const qs: RewardQuery[] = imgs.map((img, i) => ({ task: 't2i', prompt: metas[i]!.prompt, candidate: imageMedia(img), metadata: metas[i]!, criteria: 'alignment', ...(references ? { reference: imageMedia(references[i]!) } : {}) }));
   return (await reward.score(qs)).map((r) => r.reward);
 }
 
@@ -124,50 +105,30 @@ async function scoreImages(reward: RewardModel, imgs: ReturnType<typeof tensorTo
 export async function trainGrpo(run: GrpoRun): Promise<GrpoStepMetrics | null> {
   const cfg = grpoConfig(run.config ?? {});
   setNumThreads(cfg.threads);
-  mkdirSync(run.out, { recursive: true });
-  const metricsFile = join(run.out, METRICS);
-  const ckpt = join(run.out, CKPT);
   const policy = loadGenerator(run.generator);
   const ref = loadGenerator(run.generator);
   const refParams = ref.parameters();
   const opt = new AdamW(policy.namedParameters(), { lr: cfg.lr, weightDecay: 0 });
-  let start = 0;
-  const history: CurvePoint[] = [];
-  if (run.resume === true && existsSync(join(ckpt, 'trainer.json'))) {
-    loadWeights(ckpt, policy);
-    const st = loadOptimizerState(ckpt);
-    if (st) {
-      opt.loadState(st.step, st.tensors);
-      for (const t of st.tensors.values()) t.dispose();
-    }
-    start = (readJson(join(ckpt, 'trainer.json')) as { step: number }).step;
-    const kept = existsSync(metricsFile) ? readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as GrpoStepMetrics).filter((m) => m.step <= start) : [];
-    writeFileSync(metricsFile, kept.map((m) => JSON.stringify(m) + '\n').join(''));
-    for (const m of kept.filter((x) => x.step > 0)) history.push({ step: m.step, reward: m.reward, ...(m.eval ? { oracle: m.eval.score, heldOutReward: m.eval.heldOutReward } : {}) });
-  } else {
-    writeFileSync(metricsFile, '');
-  }
-  const held = heldOutPrompts(cfg.evalSamples);
-  const evaluate = async (): Promise<NonNullable<GrpoStepMetrics['eval']>> => {
-    policy.eval();
-    const e = evaluateGenerator(policy, held, { steps: cfg.evalSteps, guidance: cfg.guidance, seed: cfg.seed });
-    const hr = await scoreImages(run.reward, e.images, held);
-    return { score: e.score, lo: e.lo, hi: e.hi, n: e.n, heldOutReward: hr.reduce((a, b) => a + b, 0) / hr.length, quality: e.quality, background: e.background };
-  };
+  const pairwise = run.reward.mode === 'pairwise';
+  const refs = pairwise ? new ReferenceCache(ref, run.reward, { n: cfg.references, steps: cfg.evalSteps, guidance: cfg.guidance, seed: cfg.seed }) : null;
+  const folder = RlRunFolder.open(run.out, run.resume === true, policy, opt);
+  const evaluate = heldOutEvaluator(policy, ref, { samples: cfg.evalSamples, steps: cfg.evalSteps, guidance: cfg.guidance, seed: cfg.seed, pairwise }, (images, metas, references) => scoreImages(run.reward, images, metas, references));
   const oracle = createOracleRewardModel({ grading: 'binary' });
-  if (start === 0) appendFileSync(metricsFile, JSON.stringify({ step: 0, eval: await evaluate() }) + '\n');
+  if (folder.start === 0) folder.writeInitial(await evaluate());
   let last: GrpoStepMetrics | null = null;
-  for (let step = start; step < run.steps; step++) {
+  for (let step = folder.start; step < run.steps; step++) {
     const t0 = Date.now();
     const seed = cfg.seed * STEP_SEED_STRIDE + step;
     const rng = new Rng(seed);
     const chosen = Array.from({ length: cfg.promptsPerStep }, () => rng.pick(run.prompts));
     const metas = chosen.flatMap((m) => Array.from({ length: cfg.groupSize }, () => m));
     const prompts = metas.map((m) => m.prompt);
+    const refMs0 = refs?.ms ?? 0;
+    const refImages = refs ? await refs.getMany(prompts) : undefined;
     policy.eval();
     const traj = sampleSde(policy, prompts, { steps: cfg.sampleSteps, guidance: cfg.guidance, eta: cfg.eta, seed });
     const images = noGrad(() => tensorToImages(traj.xs[cfg.sampleSteps]!));
-    const rewards = await scoreImages(run.reward, images, metas);
+    const rewards = await scoreImages(run.reward, images, metas, refImages);
     const adv = groupAdvantages(rewards, cfg.groupSize);
     const oracleRewards = await scoreImages(oracle, images, metas);
     policy.train();
@@ -195,10 +156,8 @@ export async function trainGrpo(run: GrpoRun): Promise<GrpoStepMetrics | null> {
     advT.dispose();
     traj.xs.forEach((t) => t.dispose());
     const spread = rewardSpread(rewards, cfg.groupSize);
-    const doEval = step + 1 === run.steps || (cfg.evalEvery > 0 && (step + 1) % cfg.evalEvery === 0);
-    const ev = doEval ? await evaluate() : undefined;
-    history.push({ step: step + 1, reward: spread.mean, ...(ev ? { oracle: ev.score, heldOutReward: ev.heldOutReward } : {}) });
-    const alarm = hackingAlarm(history, DEFAULT_ALARM);
+    const ev = RlRunFolder.isEvalStep(step + 1, run.steps, cfg.evalEvery) ? await evaluate() : undefined;
+    const alarm = folder.alarm(step + 1, spread.mean, ev);
     const m: GrpoStepMetrics = {
       step: step + 1,
       reward: spread.mean,
@@ -206,19 +165,19 @@ export async function trainGrpo(run: GrpoRun): Promise<GrpoStepMetrics | null> {
       groupStd: spread.groupStd,
       flatGroups: spread.flatGroups,
       oracleTrain: oracleRewards.filter((r) => r > 0.5).length / oracleRewards.length,
-      diversity: oracleDiversity(images.map(signature), cfg.groupSize),
+      diversity: oracleDiversity(images.map(oracleSignature), cfg.groupSize),
       kl,
       clipFrac,
       drift: noGrad(() => parameterDrift(policy.parameters(), refParams)),
       ms: Date.now() - t0,
+      referenceMs: Math.round((refs?.ms ?? 0) - refMs0),
+      referencesCached: refs?.size ?? 0,
       ...(ev ? { eval: ev } : {}),
       alarm: alarm.fired,
       ...(alarm.fired ? { alarmReason: alarm.reason } : {}),
     };
-    saveGenerator(ckpt, policy, { optimizer: opt.state(), trainer: { step: step + 1, config: cfg, generator: run.generator } });
-    appendFileSync(metricsFile, JSON.stringify(m) + '\n');
+    last = folder.commit(m, policy, opt, { config: cfg, generator: run.generator });
     run.onStep?.(step + 1, m);
-    last = m;
   }
   opt.dispose();
   policy.dispose();

@@ -6,22 +6,18 @@
  * (references.ts). Every step appends the RL diagnostics to metrics.jsonl (reward mean and
  * spread, the oracle's reading of the scored samples, drift, the hacking alarm; the oracle's
  * GenEval-style score and the held-out reward every `evalEvery` steps) and checkpoints, so a
- * killed run resumes losing only the step in flight, on the same curve.
+ * killed run resumes losing only the step in flight, on the same curve (the run loop GRPO
+ * shares: train/grpo/run-loop.ts).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { RgbImage } from '../../data/image.js';
 import { ConfigError, InputError } from '../../errors.js';
-import { DEFAULT_ALARM, hackingAlarm, oracleDiversity, parameterDrift, rewardSpread, type CurvePoint } from '../../eval/rl-diagnostics.js';
-import { imagesToTensor, loadGenerator, saveGenerator } from '../../models/generator/index.js';
-import { loadOptimizerState, loadWeights } from '../../nn/index.js';
+import { oracleDiversity, parameterDrift, rewardSpread } from '../../eval/rl-diagnostics.js';
+import { imagesToTensor, loadGenerator } from '../../models/generator/index.js';
 import type { RewardModel } from '../../rewards/types.js';
 import { AdamW, noGrad, setNumThreads, tidy, type Tensor } from '../../tensor/index.js';
-import { readJson } from '../../util/fs.js';
 import { Rng } from '../../util/rng.js';
 import { analyzeImage, scoreMetadata } from '../../world/oracle.js';
-import type { GenevalMetadata } from '../../world/types.js';
-import { evaluateGenerator, heldOutPrompts } from '../generator/evaluate.js';
+import { heldOutEvaluator, oracleSignature, RlRunFolder, STEP_SEED_STRIDE, type RlRunBase, type RlStepBase } from '../grpo/run-loop.js';
 import { ReferenceCache, MAX_REFERENCE_CANDIDATES } from './references.js';
 import { DEFAULT_REFL_CONFIG, reflConfig, reflStep, type ReflConfig, type ReflStepResult } from './train.js';
 import type { DifferentiableReward } from './types.js';
@@ -81,59 +77,28 @@ export function reflRunConfig(overrides: Record<string, unknown> = {}): ReflRunC
   return c;
 }
 
-export interface ReflRun {
-  /** Pretrained generator folder (the policy's start, the references' sampler, the drift origin). */
-  readonly generator: string;
+export interface ReflRun extends RlRunBase<ReflRunConfig, ReflStepMetrics> {
   readonly reward: DifferentiableReward;
   /**
    * The same reward model behind the (non-differentiable) reward protocol: it judges the
    * reference tournaments of pairwise rewards. Required when `reward.mode` is 'pairwise'.
    */
   readonly judge?: RewardModel;
-  readonly prompts: readonly GenevalMetadata[];
-  readonly out: string;
-  readonly steps: number;
-  readonly resume?: boolean;
-  readonly config?: Partial<ReflRunConfig>;
-  onStep?(step: number, m: ReflStepMetrics): void;
 }
 
-export interface ReflStepMetrics {
-  readonly step: number;
-  /** Mean reward of the step's batch (before its update). */
-  readonly reward: number;
-  readonly rewardStd: number;
-  readonly groupStd: number;
-  readonly flatGroups: number;
+export interface ReflStepMetrics extends RlStepBase {
   /** Share of the scored samples (x0 predicted at the stop step) the binary oracle accepts. */
   readonly oracleTrain: number;
-  readonly diversity: number;
   readonly anchorLoss: number;
   readonly stopStep: number;
-  readonly drift: number;
-  readonly ms: number;
   /** Milliseconds of this step spent on new reference tournaments (pairwise). */
   readonly referenceMs: number;
   /** Prompts whose reference is cached so far. */
   readonly referencesCached: number;
-  readonly eval?: { score: number; lo: number; hi: number; n: number; heldOutReward: number; quality: number; background: number[] };
-  readonly alarm: boolean;
-  readonly alarmReason?: string;
 }
 
-const STEP_SEED_STRIDE = 1_000_003;
-const CKPT = 'checkpoint';
-const METRICS = 'metrics.jsonl';
-/** Coarse 3x3 cell of an object's centre, for oracle signatures. */
-const CELLS = 3;
 /** Images per no-grad reward batch in evaluations. */
 const SCORE_BATCH = 64;
-
-function signature(img: RgbImage): string {
-  const a = analyzeImage(img);
-  const c = (v: number, s: number): number => Math.min(CELLS - 1, Math.floor((v / s) * CELLS));
-  return a.objects.map((o) => `${o.shape}:${o.color}:${c(o.cx, img.width)}${c(o.cy, img.height)}`).sort().join('|');
-}
 
 /** RGB images -> (B, 3, S, S) in [0, 1] (exactly k/255, as the VLM's own loader). */
 function unitTensor(images: readonly RgbImage[]): Tensor {
@@ -160,46 +125,19 @@ export async function trainRefl(run: ReflRun): Promise<ReflStepMetrics | null> {
   const pairwise = run.reward.mode === 'pairwise';
   if (pairwise && !run.judge) throw new InputError(`${run.reward.id} is pairwise: ReFL needs the reward model itself (judge) to pick each prompt's reference by tournament`);
   setNumThreads(cfg.threads);
-  mkdirSync(run.out, { recursive: true });
-  const metricsFile = join(run.out, METRICS);
-  const ckpt = join(run.out, CKPT);
   const policy = loadGenerator(run.generator);
   const pretrained = loadGenerator(run.generator);
   const refParams = pretrained.parameters();
   const opt = new AdamW(policy.namedParameters(), { lr: cfg.lr, weightDecay: 0 });
   const refs = pairwise ? new ReferenceCache(pretrained, run.judge!, { n: cfg.references, steps: cfg.sampleSteps, guidance: cfg.guidance, seed: cfg.seed }) : null;
   try {
-    let start = 0;
-    const history: CurvePoint[] = [];
-    if (run.resume === true && existsSync(join(ckpt, 'trainer.json'))) {
-      loadWeights(ckpt, policy);
-      const st = loadOptimizerState(ckpt);
-      if (st) {
-        opt.loadState(st.step, st.tensors);
-        for (const t of st.tensors.values()) t.dispose();
-      }
-      start = (readJson(join(ckpt, 'trainer.json')) as { step: number }).step;
-      const kept = existsSync(metricsFile) ? readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as ReflStepMetrics).filter((m) => m.step <= start) : [];
-      writeFileSync(metricsFile, kept.map((m) => JSON.stringify(m) + '\n').join(''));
-      for (const m of kept.filter((x) => x.step > 0)) history.push({ step: m.step, reward: m.reward, ...(m.eval ? { oracle: m.eval.score, heldOutReward: m.eval.heldOutReward } : {}) });
-    } else {
-      writeFileSync(metricsFile, '');
-    }
-    const held = heldOutPrompts(cfg.evalSamples);
-    const heldPrompts = held.map((m) => m.prompt);
-    // Pairwise held-out reward: P(the policy's sample beats the pretrained generator's sample
-    // for the same prompt and noise), so no tournament is needed for the held-out prompts.
-    let heldRefs: RgbImage[] | undefined;
-    const evaluate = (): NonNullable<ReflStepMetrics['eval']> => {
-      policy.eval();
-      const e = evaluateGenerator(policy, held, { steps: cfg.evalSteps, guidance: cfg.guidance, seed: cfg.seed });
-      if (pairwise) heldRefs ??= evaluateGenerator(pretrained, held, { steps: cfg.evalSteps, guidance: cfg.guidance, seed: cfg.seed }).images;
-      const hr = rewardsOf(run.reward, e.images, heldPrompts, heldRefs);
-      return { score: e.score, lo: e.lo, hi: e.hi, n: e.n, heldOutReward: hr.reduce((a, b) => a + b, 0) / hr.length, quality: e.quality, background: e.background };
-    };
-    if (start === 0) appendFileSync(metricsFile, JSON.stringify({ step: 0, eval: evaluate() }) + '\n');
+    const folder = RlRunFolder.open(run.out, run.resume === true, policy, opt);
+    const evaluate = heldOutEvaluator(policy, pretrained, { samples: cfg.evalSamples, steps: cfg.evalSteps, guidance: cfg.guidance, seed: cfg.seed, pairwise }, (images, metas, references) =>
+      rewardsOf(run.reward, images, metas.map((m) => m.prompt), references),
+    );
+    if (folder.start === 0) folder.writeInitial(await evaluate());
     let last: ReflStepMetrics | null = null;
-    for (let step = start; step < run.steps; step++) {
+    for (let step = folder.start; step < run.steps; step++) {
       const t0 = Date.now();
       const rng = new Rng(cfg.seed * STEP_SEED_STRIDE + step + 0x51ed);
       const chosen = Array.from({ length: cfg.promptsPerStep }, () => rng.pick(run.prompts));
@@ -215,10 +153,8 @@ export async function trainRefl(run: ReflRun): Promise<ReflStepMetrics | null> {
         refTensor?.dispose();
       }
       const spread = rewardSpread(r.rewards, cfg.groupSize);
-      const doEval = step + 1 === run.steps || (cfg.evalEvery > 0 && (step + 1) % cfg.evalEvery === 0);
-      const ev = doEval ? evaluate() : undefined;
-      history.push({ step: step + 1, reward: spread.mean, ...(ev ? { oracle: ev.score, heldOutReward: ev.heldOutReward } : {}) });
-      const alarm = hackingAlarm(history, DEFAULT_ALARM);
+      const ev = RlRunFolder.isEvalStep(step + 1, run.steps, cfg.evalEvery) ? await evaluate() : undefined;
+      const alarm = folder.alarm(step + 1, spread.mean, ev);
       const m: ReflStepMetrics = {
         step: step + 1,
         reward: spread.mean,
@@ -226,7 +162,7 @@ export async function trainRefl(run: ReflRun): Promise<ReflStepMetrics | null> {
         groupStd: spread.groupStd,
         flatGroups: spread.flatGroups,
         oracleTrain: r.images.filter((img, i) => scoreMetadata(analyzeImage(img), metas[i]!).correct).length / r.images.length,
-        diversity: oracleDiversity(r.images.map(signature), cfg.groupSize),
+        diversity: oracleDiversity(r.images.map(oracleSignature), cfg.groupSize),
         anchorLoss: r.anchorLoss,
         stopStep: r.stopStep,
         drift: noGrad(() => parameterDrift(policy.parameters(), refParams)),
@@ -237,10 +173,8 @@ export async function trainRefl(run: ReflRun): Promise<ReflStepMetrics | null> {
         alarm: alarm.fired,
         ...(alarm.fired ? { alarmReason: alarm.reason } : {}),
       };
-      saveGenerator(ckpt, policy, { optimizer: opt.state(), trainer: { step: step + 1, config: cfg, generator: run.generator, reward: run.reward.id } });
-      appendFileSync(metricsFile, JSON.stringify(m) + '\n');
+      last = folder.commit(m, policy, opt, { config: cfg, generator: run.generator, reward: run.reward.id });
       run.onStep?.(step + 1, m);
-      last = m;
     }
     return last;
   } finally {
