@@ -24,7 +24,7 @@ export interface StudyBudget {
   readonly batchSize: number;
   /** Peak learning rate of reward fine-tuning (DESIGN.md 9: pairwise collapses at 1e-3, learns at 3e-4). */
   readonly lr: number;
-  /** Peak learning rate of visual pretraining (DESIGN.md 9: 2e-3 learns shapes about twice as fast as 1e-3). */
+  /** Peak learning rate of visual pretraining (DESIGN.md 9: 2e-3 learns shapes about twice as fast as 1e-3); wider presets use their own lower rate (`pretrainLrFor`) when it is lower. */
   readonly pretrainLr: number;
   /** Preset of the context ablation, and the in-context examples of '+examples'. */
   readonly ablationPreset: string;

@@ -17,7 +17,7 @@ import { loadGenerator, sampleImages } from '../models/generator/index.js';
 import { vlmConfig } from '../models/vlm/config.js';
 import type { ContextOptions } from '../models/vlm/prompting.js';
 import { VlmScorer, type Paradigm } from '../models/vlm/scorer.js';
-import { vlmPreset } from '../presets/vlm.js';
+import { pretrainLrFor, vlmPreset } from '../presets/vlm.js';
 import { LocalVlmRewardModel } from '../rewards/generative.js';
 import { knockout } from '../select/tournament.js';
 import { setNumThreads } from '../tensor/index.js';
@@ -178,7 +178,7 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
   };
 
   for (const preset of b.presets) {
-    const pre = { ...baseCfg, paradigm: 'pretrain' as const, lr: b.pretrainLr, steps: b.pretrainSteps, warmupSteps: Math.max(1, Math.round(b.pretrainSteps * WARMUP_SHARE)) };
+    const pre = { ...baseCfg, paradigm: 'pretrain' as const, lr: Math.min(b.pretrainLr, pretrainLrFor(vlmPreset(preset))), steps: b.pretrainSteps, warmupSteps: Math.max(1, Math.round(b.pretrainSteps * WARMUP_SHARE)) };
     const config = vlmConfig({ ...vlmPreset(preset), patch: b.patch, vocab, scalarHead: true });
     trainRewardModel({ out: join(work, preset, 'pretrained'), config: pre, model: { config }, items: pretrainItems(b.pretrainItems, seed, tok, config.imageSize, { groundPatch: config.patch }) }).model.dispose();
     tick(`${preset} pretrain`);
@@ -272,7 +272,7 @@ function studyNotes(b: StudyBudget, d: Data, seconds: number): string {
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
   return [
     `Budget '${b.name}' (${seconds.toFixed(0)} s): ${b.trainPairs} training pairs (t2i alignment), ${b.evalPairs} test pairs per split, patch ${b.patch};`,
-    `visual pretraining ${b.pretrainSteps} steps on ${b.pretrainItems} captions/questions (grounded), at lr ${b.pretrainLr}, reward fine-tuning ${b.rmSteps} steps of ${b.batchSize} items at lr ${b.lr}, one seed.`,
+    `visual pretraining ${b.pretrainSteps} steps on ${b.pretrainItems} captions/questions (grounded), at lr ${[...new Set(b.presets.map((p) => Math.min(b.pretrainLr, pretrainLrFor(vlmPreset(p)))))].join(' / ')}, reward fine-tuning ${b.rmSteps} steps of ${b.batchSize} items at lr ${b.lr}, one seed.`,
     `Prompt-blind floor: ID ${pct(d.floorId)}, OOD ${pct(d.floorOod)} (the floor column is both splits together).`,
     `Context '${MAIN_CONTEXT}': instruction on, pairwise models also see the reference. Ablation at ${b.ablationPreset} (pretrained), cumulative, all in the generative next-token trainer with both-orders evaluation;`,
     `'none' and '+instruction' show no reference image (so they judge the candidate alone), '+reference' is the main pairwise model, '+examples' adds ${b.ablationExamples} solved example(s), '+cot' adds decision-first rationales.`,

@@ -27,3 +27,14 @@ export function vlmPreset(name: string): VlmSize {
   if (!p) throw new ConfigError(`unknown preset '${name}' (known: ${Object.keys(VLM_PRESETS).join(', ')})`);
   return p;
 }
+
+/**
+ * The peak learning rate of visual pretraining for a model width. 2e-3 pretrained rd-xs to rd-l
+ * (final losses 0.21-0.25 after 3000 steps in the PyTorch twin), but rd-xl (width 256) plateaued
+ * at loss 0.75 with it, and every reward model fine-tuned from that checkpoint stayed at chance;
+ * at 7e-4 it reached 0.17, the lowest of the ladder (docs/results/rm-ladder-twin-2026-11-27.md).
+ * @example pretrainLrFor(vlmPreset('rd-xl')) // 7e-4
+ */
+export function pretrainLrFor(size: Pick<VlmSize, 'dim'>): number {
+  return size.dim >= 256 ? 7e-4 : 2e-3;
+}

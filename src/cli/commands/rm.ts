@@ -10,7 +10,7 @@ import { SPECIAL_TOKENS } from '../../data/tokenizer.js';
 import { DEFAULT_VLM_CONFIG, vlmConfig, vlmConfigFromJson, type VlmConfig } from '../../models/vlm/config.js';
 import { TinyVlm } from '../../models/vlm/model.js';
 import { VlmScorer, type Paradigm } from '../../models/vlm/scorer.js';
-import { VLM_PRESETS, vlmPreset } from '../../presets/vlm.js';
+import { pretrainLrFor, VLM_PRESETS, vlmPreset } from '../../presets/vlm.js';
 import { readCheckpointConfig } from '../../nn/index.js';
 import { loadVlmCheckpoint } from '../../rewards/generative.js';
 import { pairItems, type TrainPair } from '../../train/reward/data.js';
@@ -98,13 +98,13 @@ export function register(program: Command): void {
     .option('--loss-per <unit>', "average the loss per 'token' or per 'sequence' (questions then weigh as much as long captions)", 'token')
     .option('--items <n>', 'distinct captions and questions to generate', '20000')
     .option('--batch <n>', 'sequences per step', '32')
-    .option('--lr <x>', 'peak learning rate (2e-3 learned shapes about twice as fast as 1e-3 on rd-m)', '2e-3')
+    .option('--lr <x>', 'peak learning rate (default: 2e-3, which learned shapes about twice as fast as 1e-3 on rd-m; 7e-4 for width 256 (rd-xl), where 2e-3 stalled)')
     .option('--seed <n>', 'seed', '0')
     .option('--threads <n>', 'torch threads', '1')
     .option('--resume', 'continue a killed run from its last checkpoint')
     .option('--json', 'print one JSON object when done')
     .action(
-      action((o: { preset: string; init?: string; out: string; stem?: string; mediaRoleStd?: string; steps: string; lossPer: string; ground: boolean; items: string; batch: string; lr: string; seed: string; threads: string; resume?: boolean; json?: boolean }) => {
+      action((o: { preset: string; init?: string; out: string; stem?: string; mediaRoleStd?: string; steps: string; lossPer: string; ground: boolean; items: string; batch: string; lr?: string; seed: string; threads: string; resume?: boolean; json?: boolean }) => {
         if (o.init && (o.stem !== undefined || o.mediaRoleStd !== undefined)) {
           throw new ConfigError(`--stem and --media-role-std shape a new model; with --init ${o.init} the checkpoint's own stem and media roles are kept (drop those options, or pretrain from --preset)`);
         }
@@ -116,7 +116,7 @@ export function register(program: Command): void {
         const items = pretrainItems(intOption('items', o.items, 20000, 1), intOption('seed', o.seed, 0), tok, config.imageSize, { perSequence: o.lossPer === 'sequence', groundPatch: o.ground ? config.patch : undefined });
         const steps = intOption('steps', o.steps, 2000, 1);
         const bar = progress('pretrain', steps, { quiet: o.json });
-        const cfg: RmTrainConfig = { ...DEFAULT_RM_TRAIN_CONFIG, paradigm: 'pretrain', steps, batchSize: intOption('batch', o.batch, 32, 1), lr: number('lr', o.lr, 2e-3), seed: intOption('seed', o.seed, 0), threads: intOption('threads', o.threads, 1, 1), evalEvery: 500 };
+        const cfg: RmTrainConfig = { ...DEFAULT_RM_TRAIN_CONFIG, paradigm: 'pretrain', steps, batchSize: intOption('batch', o.batch, 32, 1), lr: o.lr === undefined ? pretrainLrFor(config) : number('lr', o.lr, 2e-3), seed: intOption('seed', o.seed, 0), threads: intOption('threads', o.threads, 1, 1), evalEvery: 500 };
         const r = trainRewardModel({ out: o.out, config: cfg, model: o.init ? { init: o.init } : { config }, items, resume: o.resume, onStep: (m) => bar.tick(1, { loss: m.loss.toFixed(3) }) });
         bar.stop();
         const vqa = r.metrics.at(-1)?.vqa ?? null;
