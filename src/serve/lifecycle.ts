@@ -53,6 +53,8 @@ export interface LoadServedOptions {
   readonly workerExecArgv?: readonly string[];
   /** Watchdog of model workers: ms without an answer before a worker counts as hung and is restarted (default DEFAULT_WORKER_TIMEOUT_MS; 0: off). */
   readonly workerTimeoutMs?: number;
+  /** Ms a model worker may take to load its checkpoint before it is terminated (default DEFAULT_WORKER_LOAD_TIMEOUT_MS; 0: wait forever). */
+  readonly workerLoadTimeoutMs?: number;
 }
 
 /** A spec naming a local checkpoint folder (not a URL, not the oracle). */
@@ -81,6 +83,7 @@ export async function loadServedModels(specs: readonly string[], opts: LoadServe
           threads: opts.threads ?? DEFAULT_WORKER_THREADS,
           ...(opts.workerExecArgv ? { execArgv: opts.workerExecArgv } : {}),
           ...(opts.workerTimeoutMs !== undefined ? { timeoutMs: opts.workerTimeoutMs } : {}),
+          ...(opts.workerLoadTimeoutMs !== undefined ? { loadTimeoutMs: opts.workerLoadTimeoutMs } : {}),
         });
         const id = servedId(spec, model);
         out.push({ id, reward: model, ...(model.canChat ? { chat: model } : {}) });

@@ -5,6 +5,7 @@
  * time plus a per-item time (sleeping, like work off the event loop, or busy-waiting, like a
  * synchronous native forward pass), so batching speed-ups measured with them are real.
  */
+import { existsSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { mediaFrames, type Media, type RgbImage } from '../data/image.js';
 import type { RewardModel, RewardMode, RewardQuery, RewardResult } from '../rewards/types.js';
@@ -155,13 +156,20 @@ export function createTestRewardModel(options: TestRewardOptions = {}): TestRewa
 
 /**
  * Builds a TestRewardModel after `loadDelayMs` (default 0), as a slow checkpoint load would
- * take: the factory for a worker whose restarts must last long enough to be observed.
+ * take: the factory for a worker whose restarts must last long enough to be observed. While the
+ * file `hangOnLoadIfExists` exists, a load (in a worker only) never returns, as a stuck one would.
  *
  * @example
  * await WorkerRewardModel.start({ source: { kind: 'module', url, exportName: 'loadTestRewardModel', options: { loadDelayMs: 500 } } });
  */
-export async function loadTestRewardModel(options: TestRewardOptions & { readonly loadDelayMs?: number } = {}): Promise<TestRewardModel> {
-  const { loadDelayMs = 0, ...rest } = options;
+export async function loadTestRewardModel(options: TestRewardOptions & { readonly loadDelayMs?: number; readonly hangOnLoadIfExists?: string } = {}): Promise<TestRewardModel> {
+  const { loadDelayMs = 0, hangOnLoadIfExists, ...rest } = options;
+  if (hangOnLoadIfExists !== undefined && existsSync(hangOnLoadIfExists)) {
+    if (isMainThread) throw new Error('test double: hang on load on the main thread');
+    for (;;) {
+      // Hang on purpose: stands in for a checkpoint load that never returns.
+    }
+  }
   if (loadDelayMs > 0) await new Promise((r) => setTimeout(r, loadDelayMs));
   return new TestRewardModel(rest);
 }

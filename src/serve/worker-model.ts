@@ -37,6 +37,13 @@ export const DEFAULT_WORKER_THREADS = 1;
  * request deadline (60 s), so a hang is answered as one rather than as a missed deadline.
  */
 export const DEFAULT_WORKER_TIMEOUT_MS = 30_000;
+/**
+ * How long a worker may take to load its model (at start and at each restart) before it counts
+ * as hung: the tiny models load in well under a second; a stuck load (a checkpoint on a dead
+ * network mount, a native call that never returns) would otherwise leave the server starting
+ * forever, or a restarted model 'restarting' forever.
+ */
+export const DEFAULT_WORKER_LOAD_TIMEOUT_MS = 120_000;
 /** The longest delay setTimeout honours (longer ones fire at once). */
 export const MAX_WORKER_TIMEOUT_MS = 2 ** 31 - 1;
 
@@ -55,6 +62,11 @@ export interface WorkerModelOptions {
    * restarts the clock, so calls queued behind a long one are not counted as hung.
    */
   readonly timeoutMs?: number;
+  /**
+   * Ms a worker may take to load its model before it is terminated (default
+   * DEFAULT_WORKER_LOAD_TIMEOUT_MS; 0 waits forever): the start fails, or a restart gives up.
+   */
+  readonly loadTimeoutMs?: number;
 }
 
 /** The worker died while running this call (or before it could start). */
@@ -92,10 +104,18 @@ function exitOf(worker: Worker): Promise<void> {
  * @example
  * checkWorkerOptions({ source, timeoutMs: -1 }); // throws ConfigError: worker timeout must be ...
  */
-export function checkWorkerOptions(opts: WorkerModelOptions): void {
+export function describeSource(source: WorkerModelSource): string {
+  return source.kind === 'checkpoint' ? `the checkpoint ${source.dir}` : `the model from ${source.url} (${source.exportName})`;
+}
+
+function checkWorkerOptions(opts: WorkerModelOptions): void {
   const t = opts.timeoutMs;
   if (t !== undefined && (!Number.isInteger(t) || t < 0 || t > MAX_WORKER_TIMEOUT_MS)) {
     throw new ConfigError(`the model worker timeout must be an integer number of ms from 0 (no watchdog) to ${MAX_WORKER_TIMEOUT_MS}, got ${t}`);
+  }
+  const l = opts.loadTimeoutMs;
+  if (l !== undefined && (!Number.isInteger(l) || l < 0 || l > MAX_WORKER_TIMEOUT_MS)) {
+    throw new ConfigError(`the model worker load timeout must be an integer number of ms from 0 (wait forever) to ${MAX_WORKER_TIMEOUT_MS}, got ${l}`);
   }
   const m = opts.maxCrashesPerMinute;
   if (m !== undefined && (!Number.isInteger(m) || m < 0)) throw new ConfigError(`maxCrashesPerMinute must be an integer >= 0, got ${m}`);
@@ -164,6 +184,18 @@ export class WorkerRewardModel implements RewardModel, ChatModel {
     const worker = new Worker(workerEntry(), { workerData: data, ...(opts.execArgv ? { execArgv: [...opts.execArgv] } : {}) });
     return new Promise((resolve, reject) => {
       let error: Error | undefined;
+      const limit = opts.loadTimeoutMs ?? DEFAULT_WORKER_LOAD_TIMEOUT_MS;
+      const timer =
+        limit > 0
+          ? setTimeout(() => {
+              cleanup();
+              // A thread stuck inside one native call ends only when the call returns; unref'd, it cannot keep the process alive.
+              worker.unref();
+              void worker.terminate();
+              reject(new WorkerHungError(`the model worker did not finish loading ${describeSource(opts.source)} within ${limit} ms (--worker-load-timeout-ms) and was terminated; check that the checkpoint is readable, or raise the limit for a large model`));
+            }, limit)
+          : undefined;
+      timer?.unref();
       const onMessage = (m: FromWorker): void => {
         if (m.type === 'ready') {
           cleanup();
@@ -176,6 +208,7 @@ export class WorkerRewardModel implements RewardModel, ChatModel {
         reject(error ?? new CheckpointError(`the model worker exited (code ${code}) before its model was loaded`));
       };
       const cleanup = (): void => {
+        if (timer) clearTimeout(timer);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);

@@ -10,7 +10,7 @@
  * through scripts/ts-register.mjs (a TypeScript loader), as vitest does for the test itself.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,12 +68,13 @@ function tinyCheckpoint(name: string, seed: number): string {
  * A test double in a worker (`loadTestRewardModel(options)` in src/serve/test-models.ts; a
  * `loadDelayMs` makes each (re)start last that long), with the worker's crash limit and watchdog.
  */
-function doubleInWorker(options: { id: string; cost?: BatchCost; loadDelayMs?: number }, maxCrashesPerMinute?: number, timeoutMs?: number): Promise<WorkerRewardModel> {
+function doubleInWorker(options: { id: string; cost?: BatchCost; loadDelayMs?: number; hangOnLoadIfExists?: string }, maxCrashesPerMinute?: number, timeoutMs?: number, loadTimeoutMs?: number): Promise<WorkerRewardModel> {
   return WorkerRewardModel.start({
     source: { kind: 'module', url: TEST_MODELS, exportName: 'loadTestRewardModel', options },
     execArgv: LOADER,
     ...(maxCrashesPerMinute !== undefined ? { maxCrashesPerMinute } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(loadTimeoutMs !== undefined ? { loadTimeoutMs } : {}),
   });
 }
 
@@ -251,6 +252,42 @@ describe('model worker faults and limits (test double in a worker)', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('a worker whose load hangs is terminated: the start fails with a clear error, a restart leaves the model down (503)', async () => {
+    // long enough for a worker to boot with the TypeScript loader on a busy machine
+    const LOAD_LIMIT_MS = 5_000;
+    const marker = join(mkdtempSync(join(tmpdir(), 'rd-hang-')), 'hang');
+    writeFileSync(marker, '');
+    const t0 = performance.now();
+    await expect(doubleInWorker({ id: 'stuck-load', hangOnLoadIfExists: marker }, 10, undefined, LOAD_LIMIT_MS)).rejects.toThrow(
+      /the model worker did not finish loading the model from .*test-models\.ts \(loadTestRewardModel\) within \d+ ms \(--worker-load-timeout-ms\) and was terminated/,
+    );
+    expect(performance.now() - t0).toBeLessThan(LOAD_LIMIT_MS + 15_000);
+
+    // loads fine at first; after a crash, the fresh worker's load hangs
+    rmSync(marker);
+    const wm = await doubleInWorker({ id: 'stuck-reload', hangOnLoadIfExists: marker }, 10, undefined, LOAD_LIMIT_MS);
+    const server = await buildServer({ models: [{ id: wm.id, reward: wm }], batching: { maxBatch: 1, maxWaitMs: 0 } });
+    const url = await server.listen();
+    try {
+      writeFileSync(marker, '');
+      const crash = await post(`${url}/v1/rewards`, { items: [{ task: 't2i', prompt: CRASH_PROMPT, image: BRIGHT }] });
+      expect((crash.json.results as Result[])[0]!.error).toMatch(/crashed \(exit code 70\)/);
+      await waitFor(() => wm.health().state === 'down', 'the stuck restart to be given up', 30_000);
+      const h = await health(url);
+      expect(h.status).toBe(503);
+      expect(h.body.reason).toMatch(/a fresh worker could not load the model \(the model worker did not finish loading .* within \d+ ms \(--worker-load-timeout-ms\) and was terminated/);
+      const again = await post(`${url}/v1/rewards`, { items: [{ task: 't2i', prompt: 'a cube', image: BRIGHT }] });
+      expect(again.status).toBe(503);
+    } finally {
+      await server.close();
+      rmSync(marker, { force: true });
+    }
+  });
+
+  it('refuses a bad load timeout', async () => {
+    await expect(doubleInWorker({ id: 'x' }, 1, undefined, -1)).rejects.toThrow(ConfigError);
   });
 
   it('/healthz answers 503 naming the model while its worker restarts after a crash, and 200 once it is back', async () => {

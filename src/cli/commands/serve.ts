@@ -9,7 +9,7 @@ import { InputError } from '../../errors.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../../serve/batching.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../../serve/app.js';
 import { loadServedModels, MODEL_THREADS, runServer, type ModelThread } from '../../serve/lifecycle.js';
-import { DEFAULT_WORKER_THREADS, DEFAULT_WORKER_TIMEOUT_MS, MAX_WORKER_TIMEOUT_MS } from '../../serve/worker-model.js';
+import { DEFAULT_WORKER_LOAD_TIMEOUT_MS, DEFAULT_WORKER_THREADS, DEFAULT_WORKER_TIMEOUT_MS, MAX_WORKER_TIMEOUT_MS } from '../../serve/worker-model.js';
 import { DEFAULT_MEDIA_LIMITS } from '../../serve/media.js';
 import { action, intOption } from '../run.js';
 
@@ -34,6 +34,7 @@ interface ServeOpts {
   modelThread: string;
   threads?: string;
   workerTimeoutMs?: string;
+  workerLoadTimeoutMs?: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -56,13 +57,16 @@ export function register(program: Command): void {
     .option('--model-thread <where>', `where local checkpoints run: ${MODEL_THREADS.join(' | ')} (worker: forward passes off the HTTP event loop)`, 'worker')
     .option('--threads <n>', `libtorch intra-op threads for local checkpoints (default ${DEFAULT_WORKER_THREADS}: one core runs the model, one serves HTTP)`)
     .option('--worker-timeout-ms <ms>', `a model worker with work that answers nothing for this long is terminated and restarted, and its batch fails with 504; 0 turns the watchdog off (default ${DEFAULT_WORKER_TIMEOUT_MS})`)
+    .option('--worker-load-timeout-ms <ms>', `a model worker that has not loaded its checkpoint after this long is terminated: the server does not start, or a restarted model stays down (503); 0 waits forever (default ${DEFAULT_WORKER_LOAD_TIMEOUT_MS})`)
     .action(
       action(async (opts: ServeOpts) => {
         if (opts.model.length === 0) throw new InputError('serve needs --model SPEC (a checkpoint folder, "oracle", or http://host:port/v1?model=ID)');
         if (!(MODEL_THREADS as readonly string[]).includes(opts.modelThread)) throw new InputError(`--model-thread must be one of ${MODEL_THREADS.join(', ')}, got '${opts.modelThread}'`);
         const workerTimeoutMs = intOption('worker-timeout-ms', opts.workerTimeoutMs, DEFAULT_WORKER_TIMEOUT_MS, 0);
         if (workerTimeoutMs > MAX_WORKER_TIMEOUT_MS) throw new InputError(`--worker-timeout-ms must be at most ${MAX_WORKER_TIMEOUT_MS} (about 24.8 days), got '${opts.workerTimeoutMs}'; 0 turns the watchdog off`);
-        const models = await loadServedModels(opts.model, { modelThread: opts.modelThread as ModelThread, threads: intOption('threads', opts.threads, DEFAULT_WORKER_THREADS, 1), workerTimeoutMs });
+        const workerLoadTimeoutMs = intOption('worker-load-timeout-ms', opts.workerLoadTimeoutMs, DEFAULT_WORKER_LOAD_TIMEOUT_MS, 0);
+        if (workerLoadTimeoutMs > MAX_WORKER_TIMEOUT_MS) throw new InputError(`--worker-load-timeout-ms must be at most ${MAX_WORKER_TIMEOUT_MS} (about 24.8 days), got '${opts.workerLoadTimeoutMs}'; 0 waits forever`);
+        const models = await loadServedModels(opts.model, { modelThread: opts.modelThread as ModelThread, threads: intOption('threads', opts.threads, DEFAULT_WORKER_THREADS, 1), workerTimeoutMs, workerLoadTimeoutMs });
         const token = opts.token ?? process.env[TOKEN_ENV];
         await runServer({
           models,
