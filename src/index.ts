@@ -39,6 +39,7 @@ export { trainRewardModel, DEFAULT_RM_TRAIN_CONFIG, type RmTrainConfig } from '.
 export { evaluatePairs, type RmEvaluation } from './train/reward/evaluate.js';
 export { selectBest, SELECT_METHODS, type SelectMethod } from './select/select.js';
 export { bestOfN } from './select/best-of-n.js';
+export { bestOfNOracle, sampleCandidates, type BonOracleReport, type BonOracleOptions, type BonSelector } from './select/best-of-n-oracle.js';
 export { roundRobin } from './select/tournament.js';
 
 // serving and reports

@@ -9,6 +9,7 @@ import { DEFAULT_GUIDANCE, DEFAULT_STEPS, loadGenerator } from '../../models/gen
 import { setNumThreads } from '../../tensor/index.js';
 import { evaluateGeneval, GENEVAL_SAMPLES_PER_PROMPT, readGenevalMetadata, worldGenevalPrompts, type GenevalReport } from '../../eval/geneval.js';
 import { action, intOption, printJson, progress } from '../run.js';
+import { registerEvalBon } from './eval-bon.js';
 
 /** World prompts scored when neither --metadata nor --world is given. */
 const DEFAULT_WORLD_PROMPTS = 96;
@@ -90,4 +91,5 @@ export function register(program: Command): void {
         }
       }),
     );
+  registerEvalBon(ev);
 }
