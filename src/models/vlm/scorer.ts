@@ -4,12 +4,12 @@
  * candidates against one reference through a key/value cache, and greedy decoding for
  * reason-first chain of thought.
  */
-import { EOS_ID, Tokenizer } from '../../data/tokenizer.js';
+import { ANS_ID, EOS_ID, Tokenizer } from '../../data/tokenizer.js';
 import { noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
 import type { VlmConfig } from './config.js';
 import { TinyVlm } from './model.js';
 import { questionSegments, type ContextOptions, type VlmQuestion } from './prompting.js';
-import { buildBatch, groupByLayout, type SequenceSpec } from './sequence.js';
+import { buildBatch, groupByLayout, mediaSegment, type SequenceSpec } from './sequence.js';
 
 /** How a checkpoint turns hidden states into a reward. */
 export type Paradigm = 'pairwise' | 'pointwise' | 'bt';
@@ -162,27 +162,32 @@ export class VlmScorer {
 
   /**
    * Scores many candidates against one shared prefix (instruction, prompt, reference): the
-   * prefix runs once and its keys/values are reused, with the same results as `score`.
+   * prefix runs once and its keys/values are reused, with the same results as `score`. Each
+   * chunk of candidates is one batch over the prefix's cache (`TinyVlm.forwardToLast`: image
+   * tokens and <ans> together, the prefix broadcast to the rows, only the work <ans> needs).
    */
   scoreShared(question: Omit<VlmQuestion, 'candidate'>, candidates: readonly VlmQuestion['candidate'][], batchSize = 64): VlmScore[] {
     this.model.eval();
     if (candidates.length === 0) return [];
+    // reason-first reads P(yes) after a rationale decoded per candidate: nothing to share past the prefix
+    if (this.context.cot === 'reason-first') return this.score(candidates.map((candidate) => ({ ...question, candidate })), batchSize);
     const first = { ...question, candidate: candidates[0]! } as VlmQuestion;
     const segs = questionSegments(first, this.context, this.tok);
+    const last = segs.at(-1)!;
+    if (last.kind !== 'media' || last.role !== 'candidate') throw new Error('scoreShared: the candidate must be the last segment before <ans>');
     const out: VlmScore[] = [];
     noGrad(() =>
       tidy(() => {
+        // the shared part: every segment before the candidate (buildBatch appends [<ans>]; drop it)
         const prefixBatch = buildBatch([{ segments: segs.slice(0, -1), answer: [] }], this.config);
-        // the last prefix segment is the implicit [<ans>]; drop it from the shared part
-        const shared = prefixBatch.segments.slice(0, -1);
-        const prefix = this.model.prefixCache(shared);
+        const prefix = this.model.prefixKeys(prefixBatch.segments.slice(0, -1));
+        const ans = this.model.embedAnswer(tensor([ANS_ID], [1, 1], 'int64'), 0); // (1, 1, D)
         for (let s = 0; s < candidates.length; s += batchSize) {
           tidy(() => {
             const chunk = candidates.slice(s, s + batchSize);
-            const suffix = buildBatch(chunk.map((c) => ({ segments: [{ kind: 'media', role: 'candidate', media: c }], answer: [] })), this.config);
-            const parts = suffix.segments.map((g) => ({ x: this.model.embedSegment(g), length: g.length }));
-            const { hidden } = this.model.forwardWithPrefix(prefix.cache, prefix.length, parts);
-            const h = hidden.select(1, hidden.shape[1]! - 1);
+            const b = chunk.length;
+            const cand = this.model.embedSegment(mediaSegment(chunk, 'candidate', this.config)); // (B, Tc, D)
+            const h = this.model.forwardToLast(prefix.cache, cand, ans.expand(b, 1, ans.shape[2]!)); // (B, D) at <ans>
             out.push(...(this.paradigm === 'bt' ? btScores(this.model.scalarReward(h).toList()) : this.fromLogits(this.model.logits(h))));
           });
         }

@@ -90,6 +90,30 @@ export function groupByLayout<T extends SequenceSpec>(specs: readonly T[]): T[][
 }
 
 /**
+ * One media segment for a batch: the same kind of media in every row (images, or videos with
+ * equal frame counts), as pixels (B, 3, S, S) or frames (B, F, 3, S, S). Shared-prefix scoring
+ * builds its candidates with it alone, without a whole batch's attention mask.
+ */
+export function mediaSegment(medias: readonly Media[], role: Role, config: VlmConfig): Extract<BatchSegment, { kind: 'image' | 'video' }> {
+  const first = medias[0];
+  if (!first) throw new ShapeError('mediaSegment: no media');
+  if (first.kind === 'image') {
+    for (const m of medias) if (m.kind !== 'image') throw new ShapeError(`media in a batch must be all images or all videos (got an image and a ${m.kind})`);
+    const pixels = imagesToTensor(medias.map((m) => mediaFrames(m)[0]!), config.imageSize);
+    return { kind: 'image', role, pixels, length: tokensPerImage(config) };
+  }
+  const nFrames = mediaFrames(first).length;
+  if (nFrames > config.maxFrames) throw new ShapeError(`a video has ${nFrames} frames, the model takes at most ${config.maxFrames}`);
+  const flat = medias.flatMap((m) => {
+    const fr = mediaFrames(m);
+    if (fr.length !== nFrames) throw new ShapeError(`videos in a batch must have equal frame counts (${nFrames} vs ${fr.length})`);
+    return [...fr];
+  });
+  const frames = imagesToTensor(flat, config.imageSize).reshape(medias.length, nFrames, 3, config.imageSize, config.imageSize);
+  return { kind: 'video', role, frames, length: nFrames * tokensPerFrame(config), nFrames };
+}
+
+/**
  * Tensors for a batch of same-layout sequences. Text segments are right-padded to the longest
  * in the batch (padded keys are masked); answers are padded with IGNORE_INDEX targets.
  */
@@ -124,32 +148,19 @@ export function buildBatch(specs: readonly SequenceSpec[], config: VlmConfig): V
       for (let j = 0; j < len; j++) segIds.push(segNo);
     } else {
       const medias = specs.map((s) => (s.segments[si] as Extract<Segment, { kind: 'media' }>).media);
-      if (seg.media.kind === 'image') {
-        const pixels = imagesToTensor(medias.map((m) => mediaFrames(m)[0]!), config.imageSize);
-        const len = tokensPerImage(config);
+      const ms = mediaSegment(medias, seg.role, config);
+      const len = ms.length;
+      if (ms.kind === 'image') {
         specs.forEach((s, row) => {
           const labels = (s.segments[si] as Extract<Segment, { kind: 'media' }>).labels;
           if (!labels) return;
           if (labels.length !== len) throw new ShapeError(`image labels have ${labels.length} entries, the image has ${len} tokens`);
           labelled.push({ row, at: segIds.length, labels });
         });
-        segments.push({ kind: 'image', role: seg.role, pixels, length: len });
-        for (let j = 0; j < len; j++) segIds.push(segNo);
-        padCols.forEach((p) => p.push(...new Array<boolean>(len).fill(false)));
-      } else {
-        const nFrames = mediaFrames(seg.media).length;
-        if (nFrames > config.maxFrames) throw new ShapeError(`a video has ${nFrames} frames, the model takes at most ${config.maxFrames}`);
-        const flat = medias.flatMap((m) => {
-          const fr = mediaFrames(m);
-          if (fr.length !== nFrames) throw new ShapeError(`videos in a batch must have equal frame counts (${nFrames} vs ${fr.length})`);
-          return [...fr];
-        });
-        const frames = imagesToTensor(flat, config.imageSize).reshape(b, nFrames, 3, config.imageSize, config.imageSize);
-        const len = nFrames * tokensPerFrame(config);
-        segments.push({ kind: 'video', role: seg.role, frames, length: len, nFrames });
-        for (let j = 0; j < len; j++) segIds.push(segNo);
-        padCols.forEach((p) => p.push(...new Array<boolean>(len).fill(false)));
       }
+      segments.push(ms);
+      for (let j = 0; j < len; j++) segIds.push(segNo);
+      padCols.forEach((p) => p.push(...new Array<boolean>(len).fill(false)));
     }
     segNo++;
   });
