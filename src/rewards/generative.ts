@@ -10,7 +10,8 @@ import { loadWeights, readCheckpointConfig } from '../nn/index.js';
 import { vlmConfigFromJson } from '../models/vlm/config.js';
 import { TinyVlm } from '../models/vlm/model.js';
 import { DEFAULT_CONTEXT, type ContextOptions, type VlmQuestion } from '../models/vlm/prompting.js';
-import { VlmScorer, type Paradigm } from '../models/vlm/scorer.js';
+import { VlmScorer, type Paradigm, type VlmScore } from '../models/vlm/scorer.js';
+import { mediaFrames } from '../data/image.js';
 import type { ChatCompletion, ChatRequest } from '../serve/chat-model.js';
 import { LocalVlmChatModel } from './chat-adapter.js';
 import type { RewardModel, RewardQuery, RewardResult } from './types.js';
@@ -28,6 +29,29 @@ export function loadVlmCheckpoint(dir: string): { model: TinyVlm; paradigm: Para
   loadWeights(dir, model);
   model.eval();
   return { model, paradigm, context };
+}
+
+/**
+ * Indices of questions grouped by shared prefix: same task, prompt and criteria, the same
+ * reference, condition and examples (by identity: a batch scored against one reference object),
+ * and candidates of one shape (image, or video of one frame count).
+ */
+export function prefixGroups(questions: readonly VlmQuestion[]): number[][] {
+  const ids = new Map<object, number>();
+  const idOf = (o: object | undefined): number => {
+    if (o === undefined) return -1;
+    let id = ids.get(o);
+    if (id === undefined) ids.set(o, (id = ids.size));
+    return id;
+  };
+  const groups = new Map<string, number[]>();
+  questions.forEach((q, i) => {
+    const key = JSON.stringify([q.task, q.prompt, q.criteria, idOf(q.reference), idOf(q.condition), idOf(q.examples), q.candidate.kind, mediaFrames(q.candidate).length]);
+    const g = groups.get(key);
+    if (g) g.push(i);
+    else groups.set(key, [i]);
+  });
+  return [...groups.values()];
 }
 
 /** A local VLM (or its BT head) behind the reward protocol. */
@@ -59,10 +83,27 @@ export class LocalVlmRewardModel implements RewardModel {
     };
   }
 
+  /**
+   * Scores a batch. Queries that share everything before the candidate (task, prompt,
+   * criteria, the same reference, condition and examples objects) and a candidate shape are
+   * scored through one shared prefix (`VlmScorer.scoreShared`: the prefix runs once, the
+   * candidates as one batch over its cached keys and values); the rest as one batch.
+   */
   async score(queries: readonly RewardQuery[]): Promise<RewardResult[]> {
     await Promise.resolve();
     const t0 = performance.now();
-    const scores = this.scorer.score(queries.map((q, i) => this.question(q, i)));
+    const questions = queries.map((q, i) => this.question(q, i));
+    const scores = new Array<VlmScore>(questions.length);
+    const rest: number[] = [];
+    for (const group of prefixGroups(questions)) {
+      if (group.length < 2) {
+        rest.push(...group);
+        continue;
+      }
+      const { candidate: _first, ...shared } = questions[group[0]!]!;
+      this.scorer.scoreShared(shared, group.map((i) => questions[i]!.candidate)).forEach((s, k) => (scores[group[k]!] = s));
+    }
+    if (rest.length > 0) this.scorer.score(rest.map((i) => questions[i]!)).forEach((s, k) => (scores[rest[k]!] = s));
     const ms = (performance.now() - t0) / Math.max(1, queries.length);
     return scores.map((s) => ({ ...s, ms }));
   }
