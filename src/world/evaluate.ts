@@ -10,7 +10,7 @@ import { readManifest, resolveMedia } from '../data/manifest.js';
 import { InputError } from '../errors.js';
 import { readJsonl } from '../util/fs.js';
 import { validateMetadata } from './geneval.js';
-import { scoreMetadata } from './oracle.js';
+import { analyzeImage, scoreMetadata } from './oracle.js';
 import { scoreVideo, type VideoScore } from './video-oracle.js';
 import type { GenevalMetadata } from './types.js';
 
@@ -51,6 +51,12 @@ function correct(m: Media, meta: GenevalMetadata): boolean {
   if (m.kind === 'video' && meta.motion) return scoreVideo(m, meta).correct;
   const frames = mediaFrames(m);
   return scoreMetadata(frames[frames.length - 1]!, meta).correct;
+}
+
+/** The image oracle's quality score (of the last frame of other media). */
+function imageQuality(m: Media): number {
+  const frames = mediaFrames(m);
+  return analyzeImage(frames[frames.length - 1]!).quality.score;
 }
 
 /** Whether the oracle prefers the chosen video under a criterion (alignment: share of frames right). */
@@ -108,7 +114,8 @@ export function oracleReport(path: string): TagScores & { rejected?: TagScores; 
     } else {
       c = correct(cm, meta);
       r = correct(rm, meta);
-      ok = c && !r;
+      // quality pairs show the same scene on both sides (both may be correct): the oracle's quality score decides
+      ok = p.criteria === 'quality' ? imageQuality(cm) > imageQuality(rm) : c && !r;
     }
     good.push({ tag: meta.tag, correct: c });
     bad.push({ tag: meta.tag, correct: r });

@@ -354,7 +354,8 @@ function qualityOf(
     fg++;
     if (dist[i]! > strong) solid++;
   }
-  const sharpness = fg ? clamp01((solid / fg - 0.35) / 0.4) : 1;
+  // linear from 0: the mild blur of the OOD shift reads low but not 0, so a clean blurred image still outscores a degraded one
+  const sharpness = fg ? clamp01(solid / fg / 0.75) : 1;
   const noise = clamp01(1 - noiseSigma / NOISE_ZERO);
   const castScore = clamp01(1 - Math.hypot(cast[0], cast[1], cast[2]) / CAST_ZERO);
   const frag = clamp01(1 - fragments / 4);

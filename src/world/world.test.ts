@@ -67,6 +67,14 @@ describe('oracle', () => {
     const q1 = analyzeImage(degradeImage(img, { kind: 'blur', severity: 1 }, new Rng(1))).quality.score;
     expect(q0).toBeGreaterThan(0.9);
     expect(q1).toBeLessThan(q0);
+    // OOD quality pairs: the split's mild source blur on small objects must not read as sharpness 0 on
+    // the clean side (a sharpness that clamped to 0 below 35% solid pixels tied 14 of these 80 pairs at score 0)
+    const pairs = makePairs({ task: 't2i', criteria: ['quality'], split: 'ood', n: 80, seed: 5, rationaleFrom: 'scene' });
+    const q = (m: (typeof pairs)[number]['chosen']): number => analyzeImage(m.kind === 'image' ? m.image : m.frames[0]!).quality.score;
+    const zeroTies = pairs.filter((p) => q(p.chosen) === 0 && q(p.rejected) === 0).length;
+    const prefers = pairs.filter((p) => q(p.chosen) > q(p.rejected)).length;
+    expect(zeroTies).toBeLessThanOrEqual(8); // 5 of 80 now (other parts at 0), 14 with the clamped sharpness
+    expect(prefers / pairs.length).toBeGreaterThan(0.6);
   });
   it('agrees with scenes built from the real GenEval file under a class map', () => {
     const path = existsSync(GENEVAL) ? GENEVAL : 'test/fixtures/world/geneval-sample.jsonl';

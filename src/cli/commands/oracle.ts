@@ -18,7 +18,7 @@ export function register(program: Command): void {
         if (opts.json) return printJson(r);
         process.stdout.write(`overall ${r.overall.toFixed(3)} over ${r.n}\n`);
         for (const [t, v] of Object.entries(r.byTag)) process.stdout.write(`  ${t.padEnd(14)} ${v.toFixed(3)}\n`);
-        if (r.labelAgreement !== undefined) process.stdout.write(`label agreement (images: chosen correct, rejected not; videos: the oracle prefers chosen under the pair's criterion): ${r.labelAgreement.toFixed(3)}\n`);
+        if (r.labelAgreement !== undefined) process.stdout.write(`label agreement (images: chosen correct and rejected not, or for quality pairs a higher quality score; videos: the oracle prefers chosen under the pair's criterion): ${r.labelAgreement.toFixed(3)}\n`);
       }),
     );
 }
