@@ -24,14 +24,6 @@ cp "$WORK/pretrained-vqa.json" models/rd-rm-tiny/pretrained-vqa.json
 for split in id ood; do
   node dist/src/cli/main.js rm eval --model models/rd-rm-tiny --split "$split" --pairs 500 --json > "models/rd-rm-tiny/eval-$split.json"
 done
-# the numbers test/e2e/shipped-rm.test.ts re-checks: 100 seeded pairs per split (rm eval's seeds: 0 + 1001 / 2002)
-node -e '
-const fs = require("fs");
-const out = [];
-for (const [split, seed] of [["id", 1001], ["ood", 2002]]) {
-  const r = JSON.parse(require("child_process").execFileSync("node", ["dist/src/cli/main.js", "rm", "eval", "--model", "models/rd-rm-tiny", "--split", split, "--pairs", "100", "--json"]).toString());
-  out.push({ split, pairs: 100, seed, criteria: "alignment", accuracy: r.accuracy });
-}
-fs.writeFileSync("models/rd-rm-tiny/eval-check.json", JSON.stringify(out, null, 2) + "\n");
-'
+# the numbers test/e2e/shipped-rm.test.ts re-checks
+bash scripts/eval-check.sh models/rd-rm-tiny
 echo "done: models/rd-rm-tiny"
