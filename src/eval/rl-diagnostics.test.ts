@@ -26,6 +26,22 @@ describe('hacking alarm', () => {
     const pts = Array.from({ length: 30 }, (_, s) => ({ step: s + 1, reward: 0.4 + 0.01 * s, heldOutReward: 0.6 - 0.005 * s }));
     expect(hackingAlarm(pts).fired).toBe(true);
   });
+  it('compares the last evaluations when they are sparser than the window, and watches image quality', () => {
+    // evaluations every 40 steps (a 20-step window holds at most one): the ReFL run against the shipped
+    // verifier, whose oracle score stayed flat while its image quality fell 0.55 -> 0.38
+    const sparse = (quality: (s: number) => number): CurvePoint[] =>
+      Array.from({ length: 120 }, (_, i) => {
+        const s = i + 1;
+        return { step: s, reward: 0.25 + 0.0015 * s + 0.01 * Math.sin(s), ...(s % 40 === 0 ? { oracle: 0.025, heldOutReward: 0.34 + 0.0006 * s, quality: quality(s) } : {}) };
+      });
+    const hacked = hackingAlarm(sparse((s) => 0.55 - 0.0014 * s));
+    expect(hacked.fired).toBe(true);
+    expect(hacked.reason).toMatch(/over steps 40-120 while the oracle's image quality fell -0\.11/);
+    expect(hacked.oracleChange).toBeCloseTo(0, 12);
+    const healthy = hackingAlarm(sparse(() => 0.55));
+    expect(healthy.fired).toBe(false);
+    expect(healthy.qualityChange).toBeCloseTo(0, 12);
+  });
   it('stays quiet when reward and oracle rise together, or nothing moves', () => {
     expect(hackingAlarm(curve(40, (s) => 0.5 + 0.01 * s, (s) => 0.5 + 0.005 * s, 2)).fired).toBe(false);
     expect(hackingAlarm(curve(40, () => 0.5, () => 0.5, 3)).fired).toBe(false);

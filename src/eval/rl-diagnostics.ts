@@ -83,6 +83,8 @@ export interface CurvePoint {
   readonly oracle?: number;
   /** The reward model's score on held-out prompts. */
   readonly heldOutReward?: number;
+  /** The oracle's image quality score of the held-out samples. */
+  readonly quality?: number;
 }
 
 export interface AlarmOptions {
@@ -90,8 +92,14 @@ export interface AlarmOptions {
   readonly window: number;
   /** Reward rise (late half mean - early half mean) that counts as rising. */
   readonly minRise: number;
-  /** Drop of the oracle or held-out reward that counts as falling. */
+  /** Drop of the oracle, the held-out reward or the oracle's image quality that counts as falling. */
   readonly minDrop: number;
+  /**
+   * Fewest evaluations compared: when fewer fall inside the window (evaluations every 40 steps,
+   * a 20-step window), the alarm looks back to the last `minEvals` of them and measures the
+   * reward's rise over the same stretch.
+   */
+  readonly minEvals: number;
 }
 
 /**
@@ -99,13 +107,14 @@ export interface AlarmOptions {
  * in a calibration run (std ~0.03); a 0.04 oracle drop is about the half-width of a
  * 256-sample interval at p = 0.5 (0.06) shrunk by averaging several evaluations.
  */
-export const DEFAULT_ALARM: AlarmOptions = { window: 20, minRise: 0.05, minDrop: 0.04 };
+export const DEFAULT_ALARM: AlarmOptions = { window: 20, minRise: 0.05, minDrop: 0.04, minEvals: 3 };
 
 export interface AlarmVerdict {
   readonly fired: boolean;
   readonly rewardRise: number;
   readonly oracleChange: number | null;
   readonly heldOutChange: number | null;
+  readonly qualityChange: number | null;
   readonly reason: string;
 }
 
@@ -119,23 +128,30 @@ function halfChange(xs: readonly number[]): number | null {
 }
 
 /**
- * The hacking alarm over the last `window` steps: fires when the reward rose by at least
- * `minRise` while the oracle or the held-out reward fell by at least `minDrop` (late-half mean
- * minus early-half mean of the points that carry them).
+ * The hacking alarm over the last `window` steps (or back to the last `minEvals` evaluations when
+ * fewer fall inside it): fires when the reward rose by at least `minRise` while the oracle's
+ * score, the held-out reward or the oracle's image quality fell by at least `minDrop` (late-half
+ * mean minus early-half mean of the points that carry them).
  * @example hackingAlarm(history).fired
  */
 export function hackingAlarm(history: readonly CurvePoint[], opts: AlarmOptions = DEFAULT_ALARM): AlarmVerdict {
   const last = history.at(-1)?.step ?? 0;
-  const pts = history.filter((p) => p.step > last - opts.window);
+  const evaluated = history.filter((p) => p.oracle !== undefined || p.heldOutReward !== undefined || p.quality !== undefined);
+  const inWindow = evaluated.filter((p) => p.step > last - opts.window);
+  const from = inWindow.length >= opts.minEvals ? last - opts.window + 1 : Math.min(last - opts.window + 1, evaluated.at(-opts.minEvals)?.step ?? evaluated[0]?.step ?? last);
+  const pts = history.filter((p) => p.step >= from);
   const rewardRise = halfChange(pts.map((p) => p.reward)) ?? 0;
-  const oracleChange = halfChange(pts.flatMap((p) => (p.oracle === undefined ? [] : [p.oracle])));
-  const heldOutChange = halfChange(pts.flatMap((p) => (p.heldOutReward === undefined ? [] : [p.heldOutReward])));
-  const rising = rewardRise >= opts.minRise;
-  const oracleFalls = oracleChange !== null && oracleChange <= -opts.minDrop;
-  const heldOutFalls = heldOutChange !== null && heldOutChange <= -opts.minDrop;
-  const fired = rising && (oracleFalls || heldOutFalls);
-  const reason = fired
-    ? `reward +${rewardRise.toFixed(3)} over ${opts.window} steps while ${oracleFalls ? `the oracle fell ${oracleChange.toFixed(3)}` : `the held-out reward fell ${heldOutChange!.toFixed(3)}`}`
-    : '';
-  return { fired, rewardRise, oracleChange, heldOutChange, reason };
+  const change = (k: 'oracle' | 'heldOutReward' | 'quality'): number | null => halfChange(pts.flatMap((p) => (p[k] === undefined ? [] : [p[k]])));
+  const oracleChange = change('oracle');
+  const heldOutChange = change('heldOutReward');
+  const qualityChange = change('quality');
+  const falls: [string, number | null][] = [
+    ['the oracle', oracleChange],
+    ['the held-out reward', heldOutChange],
+    ["the oracle's image quality", qualityChange],
+  ];
+  const fell = falls.filter(([, c]) => c !== null && c <= -opts.minDrop);
+  const fired = rewardRise >= opts.minRise && fell.length > 0;
+  const reason = fired ? `reward +${rewardRise.toFixed(3)} over steps ${from}-${last} while ${fell.map(([what, c]) => `${what} fell ${c!.toFixed(3)}`).join(' and ')}` : '';
+  return { fired, rewardRise, oracleChange, heldOutChange, qualityChange, reason };
 }

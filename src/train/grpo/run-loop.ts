@@ -78,7 +78,7 @@ export function oracleSignature(img: RgbImage): string {
 }
 
 function curvePoint(step: number, reward: number, ev: RlEval | undefined): CurvePoint {
-  return { step, reward, ...(ev ? { oracle: ev.score, heldOutReward: ev.heldOutReward } : {}) };
+  return { step, reward, ...(ev ? { oracle: ev.score, heldOutReward: ev.heldOutReward, quality: ev.quality } : {}) };
 }
 
 /**
