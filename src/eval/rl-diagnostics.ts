@@ -137,8 +137,8 @@ function halfChange(xs: readonly number[]): number | null {
 export function hackingAlarm(history: readonly CurvePoint[], opts: AlarmOptions = DEFAULT_ALARM): AlarmVerdict {
   const last = history.at(-1)?.step ?? 0;
   const evaluated = history.filter((p) => p.oracle !== undefined || p.heldOutReward !== undefined || p.quality !== undefined);
-  const inWindow = evaluated.filter((p) => p.step > last - opts.window);
-  const from = inWindow.length >= opts.minEvals ? last - opts.window + 1 : Math.min(last - opts.window + 1, evaluated.at(-opts.minEvals)?.step ?? evaluated[0]?.step ?? last);
+  // the window, stretched back to the minEvals-th last evaluation when fewer fall inside it
+  const from = Math.min(last - opts.window + 1, (evaluated.at(-opts.minEvals) ?? evaluated[0])?.step ?? Infinity);
   const pts = history.filter((p) => p.step >= from);
   const rewardRise = halfChange(pts.map((p) => p.reward)) ?? 0;
   const change = (k: 'oracle' | 'heldOutReward' | 'quality'): number | null => halfChange(pts.flatMap((p) => (p[k] === undefined ? [] : [p[k]])));

@@ -98,25 +98,27 @@ function exitOf(worker: Worker): Promise<void> {
   });
 }
 
+/** How a load-timeout message names what the worker was loading. */
+function describeSource(source: WorkerModelSource): string {
+  return source.kind === 'checkpoint' ? `the checkpoint ${source.dir}` : `the model from ${source.url} (${source.exportName})`;
+}
+
+/** A timeout in ms, if given, must be an integer from 0 (`zero`: what 0 means) to MAX_WORKER_TIMEOUT_MS. */
+function checkTimeout(ms: number | undefined, what: string, zero: string): void {
+  if (ms !== undefined && (!Number.isInteger(ms) || ms < 0 || ms > MAX_WORKER_TIMEOUT_MS)) {
+    throw new ConfigError(`${what} must be an integer number of ms from 0 (${zero}) to ${MAX_WORKER_TIMEOUT_MS}, got ${ms}`);
+  }
+}
+
 /**
  * Checks the options a worker is started with.
  *
  * @example
  * checkWorkerOptions({ source, timeoutMs: -1 }); // throws ConfigError: worker timeout must be ...
  */
-export function describeSource(source: WorkerModelSource): string {
-  return source.kind === 'checkpoint' ? `the checkpoint ${source.dir}` : `the model from ${source.url} (${source.exportName})`;
-}
-
-function checkWorkerOptions(opts: WorkerModelOptions): void {
-  const t = opts.timeoutMs;
-  if (t !== undefined && (!Number.isInteger(t) || t < 0 || t > MAX_WORKER_TIMEOUT_MS)) {
-    throw new ConfigError(`the model worker timeout must be an integer number of ms from 0 (no watchdog) to ${MAX_WORKER_TIMEOUT_MS}, got ${t}`);
-  }
-  const l = opts.loadTimeoutMs;
-  if (l !== undefined && (!Number.isInteger(l) || l < 0 || l > MAX_WORKER_TIMEOUT_MS)) {
-    throw new ConfigError(`the model worker load timeout must be an integer number of ms from 0 (wait forever) to ${MAX_WORKER_TIMEOUT_MS}, got ${l}`);
-  }
+export function checkWorkerOptions(opts: WorkerModelOptions): void {
+  checkTimeout(opts.timeoutMs, 'the model worker timeout', 'no watchdog');
+  checkTimeout(opts.loadTimeoutMs, 'the model worker load timeout', 'wait forever');
   const m = opts.maxCrashesPerMinute;
   if (m !== undefined && (!Number.isInteger(m) || m < 0)) throw new ConfigError(`maxCrashesPerMinute must be an integer >= 0, got ${m}`);
   const n = opts.threads;

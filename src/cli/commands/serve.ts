@@ -39,6 +39,13 @@ interface ServeOpts {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
+/** A timeout flag in ms: an integer from 0 (`zero`: what 0 does) to the longest delay setTimeout honours. */
+function msOption(flag: string, value: string | undefined, fallback: number, zero: string): number {
+  const ms = intOption(flag, value, fallback, 0);
+  if (ms > MAX_WORKER_TIMEOUT_MS) throw new InputError(`--${flag} must be at most ${MAX_WORKER_TIMEOUT_MS} (about 24.8 days), got '${value}'; 0 ${zero}`);
+  return ms;
+}
+
 export function register(program: Command): void {
   program
     .command('serve')
@@ -62,10 +69,8 @@ export function register(program: Command): void {
       action(async (opts: ServeOpts) => {
         if (opts.model.length === 0) throw new InputError('serve needs --model SPEC (a checkpoint folder, "oracle", or http://host:port/v1?model=ID)');
         if (!(MODEL_THREADS as readonly string[]).includes(opts.modelThread)) throw new InputError(`--model-thread must be one of ${MODEL_THREADS.join(', ')}, got '${opts.modelThread}'`);
-        const workerTimeoutMs = intOption('worker-timeout-ms', opts.workerTimeoutMs, DEFAULT_WORKER_TIMEOUT_MS, 0);
-        if (workerTimeoutMs > MAX_WORKER_TIMEOUT_MS) throw new InputError(`--worker-timeout-ms must be at most ${MAX_WORKER_TIMEOUT_MS} (about 24.8 days), got '${opts.workerTimeoutMs}'; 0 turns the watchdog off`);
-        const workerLoadTimeoutMs = intOption('worker-load-timeout-ms', opts.workerLoadTimeoutMs, DEFAULT_WORKER_LOAD_TIMEOUT_MS, 0);
-        if (workerLoadTimeoutMs > MAX_WORKER_TIMEOUT_MS) throw new InputError(`--worker-load-timeout-ms must be at most ${MAX_WORKER_TIMEOUT_MS} (about 24.8 days), got '${opts.workerLoadTimeoutMs}'; 0 waits forever`);
+        const workerTimeoutMs = msOption('worker-timeout-ms', opts.workerTimeoutMs, DEFAULT_WORKER_TIMEOUT_MS, 'turns the watchdog off');
+        const workerLoadTimeoutMs = msOption('worker-load-timeout-ms', opts.workerLoadTimeoutMs, DEFAULT_WORKER_LOAD_TIMEOUT_MS, 'waits forever');
         const models = await loadServedModels(opts.model, { modelThread: opts.modelThread as ModelThread, threads: intOption('threads', opts.threads, DEFAULT_WORKER_THREADS, 1), workerTimeoutMs, workerLoadTimeoutMs });
         const token = opts.token ?? process.env[TOKEN_ENV];
         await runServer({
