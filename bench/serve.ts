@@ -221,6 +221,10 @@ interface LoadResult {
   rssSeriesMb: number[];
   /** Server process CPU per answered request, ms (main thread and model worker together). */
   cpuMsPerRequest: number;
+  /** Mean items per model call over the run, from the server's /metrics (batch-size histogram). */
+  meanBatch: number;
+  /** Mean time of one model call as the server sees it (worker round trip included), ms. */
+  meanBatchMs: number;
 }
 
 interface Memory {
@@ -248,6 +252,17 @@ function child(role: 'server' | 'inprocess', env: Record<string, string>): Retur
   return fork(fileURLToPath(import.meta.url), ['--child', role], { env: { ...process.env, ...env }, stdio: 'inherit', execArgv: ['--expose-gc'] });
 }
 
+/** Sum and count of the server's batch-size histogram (all models), scraped from /metrics. */
+async function batchTotals(url: string): Promise<{ sum: number; count: number; seconds: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name: string): number =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+      .reduce((t, l) => t + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return { sum: read('rewarddance_batch_size_sum'), count: read('rewarddance_batch_size_count'), seconds: read('rewarddance_batch_duration_seconds_sum') };
+}
+
 /** Starts a server child with `maxBatch`, loads it for `seconds`, stops it. */
 async function loadServer(spec: ModelSpec, maxBatch: number, seconds: number, body: string): Promise<LoadResult> {
   const proc = child('server', { BENCH_SPEC: JSON.stringify(spec), BENCH_MAX_BATCH: String(maxBatch) });
@@ -255,6 +270,7 @@ async function loadServer(spec: ModelSpec, maxBatch: number, seconds: number, bo
   // A short warm-up (JIT, first allocations, worker caches) that the rates do not count.
   await autocannon({ url: `${url}/v1/rewards`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, amount: CONNECTIONS * 4 });
   const cpuStart = await ask<number>(proc, 'cpu', 'cpu');
+  const batchStart = await batchTotals(url);
   let memStart: Memory | undefined;
   const warm = setTimeout(() => void ask<Memory>(proc, 'rss', 'rss').then((r) => (memStart = r)), Math.min(RSS_WARMUP_S, seconds / 2) * 1000);
   const series: number[] = [];
@@ -264,6 +280,7 @@ async function loadServer(spec: ModelSpec, maxBatch: number, seconds: number, bo
   clearInterval(sampler);
   const memEnd = await ask<Memory>(proc, 'rss', 'rss');
   const cpuEnd = await ask<number>(proc, 'cpu', 'cpu');
+  const batchEnd = await batchTotals(url);
   proc.send('stop');
   await new Promise((r) => proc.once('exit', r));
   const total = result.requests.total;
@@ -276,6 +293,8 @@ async function loadServer(spec: ModelSpec, maxBatch: number, seconds: number, bo
     heapGrowthMb: memStart ? (memEnd.heap - memStart.heap) / MB : 0,
     rssSeriesMb: series,
     cpuMsPerRequest: total ? (cpuEnd - cpuStart) / total : 0,
+    meanBatch: batchEnd.count > batchStart.count ? (batchEnd.sum - batchStart.sum) / (batchEnd.count - batchStart.count) : 0,
+    meanBatchMs: batchEnd.count > batchStart.count ? ((batchEnd.seconds - batchStart.seconds) * 1000) / (batchEnd.count - batchStart.count) : 0,
   };
 }
 
@@ -317,7 +336,7 @@ async function main(): Promise<void> {
     const batched = await loadServer(spec, args.maxBatch, args.seconds, body);
     log(
       `server, batching on (max ${args.maxBatch}, wait ${MAX_WAIT_MS} ms), ${args.seconds} s: ${batched.rps.toFixed(0)} req/s, p50 ${batched.p50Ms} ms, p99 ${batched.p99Ms} ms, errors ${batched.errors}, ` +
-        `RSS growth ${batched.rssGrowthMb.toFixed(1)} MB (heap after GC ${batched.heapGrowthMb.toFixed(1)} MB), server CPU ${batched.cpuMsPerRequest.toFixed(2)} ms/request`,
+        `RSS growth ${batched.rssGrowthMb.toFixed(1)} MB (heap after GC ${batched.heapGrowthMb.toFixed(1)} MB), server CPU ${batched.cpuMsPerRequest.toFixed(2)} ms/request, mean batch ${batched.meanBatch.toFixed(1)} items in ${batched.meanBatchMs.toFixed(1)} ms`,
     );
     if (batched.rssSeriesMb.length) log(`server RSS every ${RSS_SAMPLE_S} s: ${batched.rssSeriesMb.join(', ')} MB`);
     const speedup = batched.rps / unbatched.rps;
@@ -338,6 +357,9 @@ async function main(): Promise<void> {
           heapGrowthMb: batched.heapGrowthMb,
           rssSeriesMb: batched.rssSeriesMb,
           serverCpuMsPerRequest: batched.cpuMsPerRequest,
+          meanBatch: batched.meanBatch,
+          meanBatchMs: batched.meanBatchMs,
+          unbatchedMeanBatch: unbatched.meanBatch,
           unbatchedP50Ms: unbatched.p50Ms,
           model: args.model === 'real' ? `tiny-vlm:${args.preset}` : 'test-double',
           modelThread: args.thread,

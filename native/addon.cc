@@ -3,6 +3,7 @@
 #include "common.h"
 #include <ATen/Parallel.h>
 #include <cstring>
+#include <dlfcn.h>
 
 namespace rd {
 
@@ -223,7 +224,24 @@ RD_FN(autogradGrad) {  // torch::autograd::grad(outputs, inputs, gradOutputs?, c
 
 // ---- random and threads ----
 RD_FN(manualSeed) { RD_GUARD(torch::manual_seed(static_cast<uint64_t>(Int(info, 0))); return info.Env().Undefined();) }
-RD_FN(setNumThreads) { RD_GUARD(at::set_num_threads(static_cast<int>(Int(info, 0))); return info.Env().Undefined();) }
+// libtorch's CPU matmuls go to the system BLAS. OpenBLAS keeps its own thread pool (one thread
+// per core unless OPENBLAS_NUM_THREADS says otherwise), which at::set_num_threads does not
+// reach; its idle threads spin, so a process asked to use one thread burned two cores. The
+// BLAS pool follows the libtorch thread count when the loaded BLAS is OpenBLAS (looked up at
+// run time: other BLAS builds lack the symbol and are left alone).
+static void setBlasThreads(int n) {
+  using SetThreads = void (*)(int);
+  static SetThreads set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set) set(n);
+}
+RD_FN(setNumThreads) {
+  RD_GUARD(
+    const int n = static_cast<int>(Int(info, 0));
+    at::set_num_threads(n);
+    setBlasThreads(n);
+    return info.Env().Undefined();
+  )
+}
 RD_FN(getNumThreads) { RD_GUARD(return Napi::Number::New(info.Env(), at::get_num_threads());) }
 RD_FN(version) { RD_GUARD(return Napi::String::New(info.Env(), TORCH_VERSION);) }
 RD_FN(parallelInfo) { RD_GUARD(return Napi::String::New(info.Env(), at::get_parallel_info());) }
