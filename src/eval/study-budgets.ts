@@ -97,21 +97,26 @@ export const STUDY_BUDGETS: Readonly<Record<string, StudyBudget>> = {
     bonPrompts: 12,
     bonN: [1, 2, 4],
   },
+  // sized for this 2-core machine: about 9 hours at 1 thread (busy-core rates above: rd-xs
+  // ~10 min, rd-s ~20, rd-m ~45, rd-l ~1.8 h, rd-xl ~5.5 h), run in sittings with --resume.
+  // The PyTorch twin (docs/results/rm-ladder-twin-2026-11-27) needed ~3000 steps to separate
+  // the paradigms; at 600 fine-tuning steps the larger presets are compute-starved, which is
+  // what a fixed-step budget measures on a CPU.
   full: {
     name: 'full',
     presets: ALL_PRESETS,
-    patch: 4,
+    patch: 8,
     trainPairs: 20000,
     evalPairs: 500,
     pretrainItems: 20000,
-    pretrainSteps: 2000,
-    rmSteps: 2000,
-    batchSize: 32,
+    pretrainSteps: 1000,
+    rmSteps: 600,
+    batchSize: 16,
     lr: 3e-4,
     pretrainLr: 2e-3,
-    ablationPreset: 'rd-m',
-    ablationExamples: 2,
-    rlSteps: 50,
+    ablationPreset: 'rd-s',
+    ablationExamples: 1,
+    rlSteps: 40,
     rlBatch: 8,
     rlPromptPool: 256,
     sampleSteps: 16,
@@ -119,7 +124,7 @@ export const STUDY_BUDGETS: Readonly<Record<string, StudyBudget>> = {
     lateFraction: 0.3,
     oracleSamples: 256,
     bonPrompts: 128,
-    bonN: [1, 2, 4, 8],
+    bonN: [1, 2, 4, 8, 16],
   },
 };
 

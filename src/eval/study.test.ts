@@ -2,7 +2,7 @@
  * The scaling study at the `tiny` budget on a tiny generator: every part runs, study.json
  * validates against the report schema, and the report is written.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,7 +37,25 @@ describe('scaling study', () => {
     expect(study.bestOfN.length).toBe(3 * b.bonN.length);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     expect(seconds).toBeLessThan(60);
-  }, 120_000);
+
+    // the same folder again: refused without --resume, refused with other options, and resumed
+    // from units.json with every reward model and ReFL run read back rather than retrained
+    await expect(runStudyScaling({ out, budget: 'tiny', generator: gen, json: true }, 'x')).rejects.toThrow(/already holds a study.*--resume/);
+    await expect(runStudyScaling({ out, budget: 'tiny', generator: gen, seed: '5', resume: true, json: true }, 'x')).rejects.toThrow(/another budget, seed or generator/);
+    const units = JSON.parse(readFileSync(join(out, '.work', 'units.json'), 'utf8')) as { units: Record<string, unknown> };
+    expect(Object.keys(units.units)).toContain('rd-xs pairwise pretrained');
+    // a marker the study could not compute itself proves the row is read back
+    const key = 'rd-s bt scratch';
+    units.units[key] = { ...(units.units[key] as object), idAccuracy: 0.123 };
+    writeFileSync(join(out, '.work', 'units.json'), JSON.stringify(units));
+    const r2 = await runStudyScaling({ out, budget: 'tiny', generator: gen, resume: true, json: true }, 'rewarddance study scaling --budget tiny --resume');
+    const again = parseStudy(JSON.parse(readFileSync(r2.file, 'utf8')), r2.file);
+    expect(again.accuracy.find((a) => a.preset === 'rd-s' && a.paradigm === 'bt' && a.init === 'scratch' && a.context === 'main')!.idAccuracy).toBe(0.123);
+    expect(again.accuracy.filter((a) => !(a.preset === 'rd-s' && a.paradigm === 'bt' && a.init === 'scratch')).map((a) => a.oodAccuracy)).toEqual(
+      study.accuracy.filter((a) => !(a.preset === 'rd-s' && a.paradigm === 'bt' && a.init === 'scratch')).map((a) => a.oodAccuracy),
+    );
+    expect(again.rl).toEqual(study.rl);
+  }, 180_000);
 
   it('names the missing generator and unknown budgets', async () => {
     await expect(runStudyScaling({ out: join(tmpdir(), 'rd-none'), budget: 'tiny', generator: '/nonexistent/gen' }, 'x')).rejects.toThrow(/generator folder '\/nonexistent\/gen' not found/);

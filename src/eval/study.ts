@@ -7,7 +7,7 @@
  * in the report format and the report beside it. Checkpoints go to `<out>/.work/` (the report
  * does not look into dot folders).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RgbImage } from '../data/image.js';
 import { imageMedia } from '../data/image.js';
@@ -48,6 +48,13 @@ export interface StudyOptions {
   readonly threads?: number;
   /** Write report.html/.md beside study.json (default true). */
   readonly report?: boolean;
+  /**
+   * Continue the study already in `<out>/.work` (same budget, seed and generator): finished
+   * units (a pretraining, a reward model's training and evaluation, a ReFL run) are read back
+   * instead of run again, so a study of hours can be stopped and carried on. Without it, an
+   * `out` that already holds a study is refused rather than overwritten.
+   */
+  readonly resume?: boolean;
   /** Called as each unit of work finishes. */
   readonly onProgress?: (done: number, total: number, label: string) => void;
 }
@@ -123,6 +130,66 @@ function makeData(b: StudyBudget, seed: number): Data {
   return { train, id, ood, floor: floorOf([...id, ...ood]).accuracy, floorId: floorOf(id).accuracy, floorOod: floorOf(ood).accuracy };
 }
 
+/** What a study's finished units depend on; a resumed study must match it. */
+interface StudyKey {
+  readonly budget: StudyBudget;
+  readonly seed: number;
+  readonly generator: string;
+}
+
+/** The file in `.work` that lists the study's finished units and their results. */
+export const UNITS_FILE = 'units.json';
+
+/**
+ * Finished units of a study, kept in `<work>/units.json` (rewritten atomically after each), so
+ * that a stopped study resumes where it was. Results must be plain JSON.
+ */
+class StudyUnits {
+  private readonly file: string;
+  private readonly done: Record<string, unknown> = {};
+
+  constructor(
+    work: string,
+    private readonly key: StudyKey,
+    resume: boolean,
+  ) {
+    this.file = join(work, UNITS_FILE);
+    if (!existsSync(this.file)) {
+      this.save();
+      return;
+    }
+    if (!resume) throw new InputError(`'${work}' already holds a study (${UNITS_FILE}); pass --resume to continue it, or choose another --out`);
+    let saved: { key?: unknown; units?: unknown };
+    try {
+      saved = JSON.parse(readFileSync(this.file, 'utf8')) as { key?: unknown; units?: unknown };
+    } catch (err) {
+      throw new InputError(`cannot read '${this.file}' to resume the study (${(err as Error).message}); delete '${work}' to start over`);
+    }
+    if (JSON.stringify(saved.key) !== JSON.stringify(key)) {
+      throw new InputError(`the study in '${work}' was started with another budget, seed or generator (${JSON.stringify(saved.key).slice(0, 300)}); resume it with the same options, or choose another --out`);
+    }
+    if (saved.units && typeof saved.units === 'object') Object.assign(this.done, saved.units);
+  }
+
+  /** How many units are finished. */
+  get count(): number {
+    return Object.keys(this.done).length;
+  }
+
+  /** The unit's saved result, or runs it and saves its result; `cached` says which. */
+  async once<T>(name: string, run: () => T | Promise<T>): Promise<{ value: T; cached: boolean }> {
+    if (name in this.done) return { value: this.done[name] as T, cached: true };
+    const value = await run();
+    this.done[name] = value;
+    this.save();
+    return { value, cached: false };
+  }
+
+  private save(): void {
+    writeJsonAtomic(this.file, { key: this.key, units: this.done });
+  }
+}
+
 /** Oracle verdict (GenEval's binary correctness) of each image against its record. */
 function oracleCorrect(images: readonly RgbImage[], metas: readonly GenevalMetadata[]): boolean[] {
   return images.map((img, i) => scoreMetadata(analyzeImage(img), metas[i]!).correct);
@@ -141,10 +208,17 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
   setNumThreads(opts.threads ?? DEFAULT_RM_TRAIN_CONFIG.threads);
   const work = join(opts.out, '.work');
   mkdirSync(work, { recursive: true });
+  const units = new StudyUnits(work, { budget: b, seed, generator: opts.generator }, opts.resume === true);
   const ladder = ablationLadder(b.ablationExamples).filter((l) => l.label !== '+reference');
   const total = 1 + b.presets.length * (1 + PARADIGMS.length * INITS.length) + ladder.length + b.presets.length + 3;
   let done = 0;
-  const tick = (label: string): void => opts.onProgress?.(++done, total, label);
+  const tick = (label: string, cached = false): void => opts.onProgress?.(++done, total, cached ? `${label} (done before)` : label);
+  /** Runs one unit of work unless a resumed study finished it already. */
+  const unit = async <T>(label: string, run: () => T | Promise<T>): Promise<T> => {
+    const r = await units.once(label, run);
+    tick(label, r.cached);
+    return r.value;
+  };
 
   const data = makeData(b, seed);
   tick('pairs and floor');
@@ -173,19 +247,23 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
       seed,
     };
     r.model.dispose();
-    params.set(preset, row.params);
     return row;
+  };
+  const addRow = (row: AccuracyRow): void => {
+    accuracy.push(row);
+    params.set(row.preset, row.params);
   };
 
   for (const preset of b.presets) {
-    const pre = { ...baseCfg, paradigm: 'pretrain' as const, lr: Math.min(b.pretrainLr, pretrainLrFor(vlmPreset(preset))), steps: b.pretrainSteps, warmupSteps: Math.max(1, Math.round(b.pretrainSteps * WARMUP_SHARE)) };
-    const config = vlmConfig({ ...vlmPreset(preset), patch: b.patch, vocab, scalarHead: true });
-    trainRewardModel({ out: join(work, preset, 'pretrained'), config: pre, model: { config }, items: pretrainItems(b.pretrainItems, seed, tok, config.imageSize, { groundPatch: config.patch }) }).model.dispose();
-    tick(`${preset} pretrain`);
+    await unit(`${preset} pretrain`, () => {
+      const pre = { ...baseCfg, paradigm: 'pretrain' as const, lr: Math.min(b.pretrainLr, pretrainLrFor(vlmPreset(preset))), steps: b.pretrainSteps, warmupSteps: Math.max(1, Math.round(b.pretrainSteps * WARMUP_SHARE)) };
+      const config = vlmConfig({ ...vlmPreset(preset), patch: b.patch, vocab, scalarHead: true });
+      trainRewardModel({ out: join(work, preset, 'pretrained'), config: pre, model: { config }, items: pretrainItems(b.pretrainItems, seed, tok, config.imageSize, { groundPatch: config.patch }) }).model.dispose();
+      return true;
+    });
     for (const paradigm of PARADIGMS) {
       for (const init of INITS) {
-        accuracy.push(trainOne(join(work, preset, `${paradigm}-${init}`), preset, paradigm, init, mainContext(paradigm), MAIN_CONTEXT));
-        tick(`${preset} ${paradigm} ${init}`);
+        addRow(await unit(`${preset} ${paradigm} ${init}`, () => trainOne(join(work, preset, `${paradigm}-${init}`), preset, paradigm, init, mainContext(paradigm), MAIN_CONTEXT)));
       }
     }
   }
@@ -196,34 +274,48 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
       accuracy.push({ ...mainPairwise, context: '+reference' });
       continue;
     }
-    accuracy.push(trainOne(join(work, b.ablationPreset, `ablation-${step.label.replace('+', '')}`), b.ablationPreset, 'pairwise', 'pretrained', step.ctx, step.label));
-    tick(`ablation ${step.label}`);
+    accuracy.push(await unit(`ablation ${step.label}`, () => trainOne(join(work, b.ablationPreset, `ablation-${step.label.replace('+', '')}`), b.ablationPreset, 'pairwise', 'pretrained', step.ctx, step.label)));
   }
 
   // short ReFL with each size's pretrained pairwise model; references: one base sample per prompt
-  const base = loadGenerator(opts.generator);
   const held = heldOutPrompts(b.oracleSamples);
-  const before = evaluateGenerator(base, held, { steps: b.sampleSteps, seed });
   const pool = samplePrompts({ n: b.rlPromptPool, seed: seed + RL_PROMPT_SEED, domain: 'id' });
-  const references = sampleImages(base, pool.map((m) => m.prompt), { steps: b.sampleSteps, seed: seed + RL_PROMPT_SEED });
-  tick('oracle before RL');
+  let references: RgbImage[] | undefined;
+  const oracleBefore = await unit('oracle before RL', () => {
+    const base = loadGenerator(opts.generator);
+    try {
+      return evaluateGenerator(base, held, { steps: b.sampleSteps, seed }).score;
+    } finally {
+      base.dispose();
+    }
+  });
   const rl: RlRow[] = [];
   for (const preset of b.presets) {
-    const rm = LocalVlmRewardModel.load(join(work, preset, 'pairwise-pretrained'));
-    try {
-      const { policy, rows } = runShortRefl({ generator: opts.generator, rm, prompts: pool.map((m) => m.prompt), references, steps: b.rlSteps, batch: b.rlBatch, sampleSteps: b.sampleSteps, lr: b.rlLr, seed: seed + 1 });
-      const after = evaluateGenerator(policy, held, { steps: b.sampleSteps, seed });
-      policy.dispose();
-      rl.push({ preset, params: params.get(preset)!, lateRewardStd: lateRewardStd(rows, b.lateFraction), oracleBefore: before.score, oracleAfter: after.score, oracleCi: [after.lo, after.hi], steps: b.rlSteps });
-    } finally {
-      rm.close();
-    }
-    tick(`${preset} ReFL`);
+    rl.push(
+      await unit(`${preset} ReFL`, () => {
+        if (!references) {
+          const base = loadGenerator(opts.generator);
+          references = sampleImages(base, pool.map((m) => m.prompt), { steps: b.sampleSteps, seed: seed + RL_PROMPT_SEED });
+          base.dispose();
+        }
+        const rm = LocalVlmRewardModel.load(join(work, preset, 'pairwise-pretrained'));
+        try {
+          const { policy, rows } = runShortRefl({ generator: opts.generator, rm, prompts: pool.map((m) => m.prompt), references, steps: b.rlSteps, batch: b.rlBatch, sampleSteps: b.sampleSteps, lr: b.rlLr, seed: seed + 1 });
+          const after = evaluateGenerator(policy, held, { steps: b.sampleSteps, seed });
+          policy.dispose();
+          const row: RlRow = { preset, params: params.get(preset)!, lateRewardStd: lateRewardStd(rows, b.lateFraction), oracleBefore, oracleAfter: after.score, oracleCi: [after.lo, after.hi], steps: b.rlSteps };
+          return row;
+        } finally {
+          rm.close();
+        }
+      }),
+    );
   }
 
   // Best-of-N: knockout among the first N base samples, by the smallest and largest pairwise models
   const bonMetas = samplePrompts({ n: b.bonPrompts, seed: seed + BON_PROMPT_SEED, domain: 'id' });
   const maxN = Math.max(...b.bonN);
+  const base = loadGenerator(opts.generator);
   const candidates = bonMetas.map((m, i) => sampleImages(base, Array.from({ length: maxN }, () => m.prompt), { steps: b.sampleSteps, seed: seed + BON_PROMPT_SEED + i }));
   base.dispose();
   const verdicts = candidates.map((c, i) => oracleCorrect(c, Array.from({ length: c.length }, () => bonMetas[i]!)));

@@ -16,6 +16,7 @@ export interface StudyScalingOpts {
   generator: string;
   seed?: string;
   threads?: string;
+  resume?: boolean;
   json?: boolean;
 }
 
@@ -40,6 +41,7 @@ export async function runStudyScaling(o: StudyScalingOpts, command = commandLine
       command,
       seed: intOption('seed', o.seed, 0),
       ...(o.threads ? { threads: intOption('threads', o.threads, 1, 1) } : {}),
+      resume: o.resume === true,
       onProgress: (done, total, label) => {
         bar ??= progress(`study scaling (${budget.name})`, total, { quiet: o.json });
         bar.tick(1, { last: label.replace(/\s+/g, '-') });
@@ -60,6 +62,7 @@ export function register(program: Command): void {
     .option('--generator <dir>', 'generator folder for ReFL and Best-of-N', DEFAULT_STUDY_GENERATOR)
     .option('--seed <n>', 'seed', '0')
     .option('--threads <n>', 'torch threads')
+    .option('--resume', 'continue the study in <out>/.work (same budget, seed, generator): finished units are read back, the unit that was running starts over')
     .option('--json', 'print {file, report, seconds} when done')
     .action(
       action(async (o: StudyScalingOpts) => {
