@@ -2,6 +2,7 @@
 // conversion, autograd, random seeds and thread settings; ops.cc the operations; optim.cc AdamW.
 #include "common.h"
 #include <ATen/Parallel.h>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 
@@ -228,8 +229,10 @@ RD_FN(manualSeed) { RD_GUARD(torch::manual_seed(static_cast<uint64_t>(Int(info, 
 // per core unless OPENBLAS_NUM_THREADS says otherwise), which at::set_num_threads does not
 // reach; its idle threads spin, so a process asked to use one thread burned two cores. The
 // BLAS pool follows the libtorch thread count when the loaded BLAS is OpenBLAS (looked up at
-// run time: other BLAS builds lack the symbol and are left alone).
+// run time: other BLAS builds lack the symbol and are left alone), unless the user pinned it
+// with OPENBLAS_NUM_THREADS.
 static void setBlasThreads(int n) {
+  if (std::getenv("OPENBLAS_NUM_THREADS") != nullptr) return;
   using SetThreads = void (*)(int);
   static SetThreads set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   if (set) set(n);
