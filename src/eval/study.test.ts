@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FlowUNet, generatorConfig, saveGenerator } from '../models/generator/index.js';
 import { manualSeed } from '../tensor/index.js';
-import { runStudyScaling } from '../cli/commands/study.js';
+import { runStudyScaling, studyStatus } from '../cli/commands/study.js';
 import { parseStudy } from './report/index.js';
-import { studyBudget } from './study.js';
+import { readStudyProgress, studyBudget } from './study.js';
 
 describe('scaling study', () => {
   it('runs the tiny budget end to end and writes a valid study.json and report', async () => {
@@ -55,6 +55,24 @@ describe('scaling study', () => {
       study.accuracy.filter((a) => !(a.preset === 'rd-s' && a.paradigm === 'bt' && a.init === 'scratch')).map((a) => a.oodAccuracy),
     );
     expect(again.rl).toEqual(study.rl);
+
+    // study status: a finished study has nothing pending and the same rows; a stopped one lists
+    // what is left and still writes a partial study.json that the report accepts
+    const all = readStudyProgress(out);
+    expect(all.pending).toEqual([]);
+    expect(all.study.accuracy.map((a) => [a.preset, a.paradigm, a.init, a.context])).toEqual(again.accuracy.map((a) => [a.preset, a.paradigm, a.init, a.context]));
+    const cut = JSON.parse(readFileSync(join(out, '.work', 'units.json'), 'utf8')) as { units: Record<string, unknown> };
+    for (const k of ['rd-s ReFL', 'ablation +cot', 'rd-s bt pretrained']) delete cut.units[k];
+    writeFileSync(join(out, '.work', 'units.json'), JSON.stringify(cut));
+    const part = readStudyProgress(out);
+    expect(part.pending).toEqual(['rd-s bt pretrained', 'ablation +cot', 'rd-s ReFL']);
+    expect(part.study.notes).toMatch(/^Partial: \d+ of \d+ units/);
+    await studyStatus({ out, report: true, json: true }, 'rewarddance study status --report');
+    const partial = parseStudy(JSON.parse(readFileSync(join(out, 'study.json'), 'utf8')), 'study.json');
+    expect(partial.accuracy.length).toBe(study.accuracy.length - 2);
+    expect(partial.rl.map((x) => x.preset)).toEqual(['rd-xs']);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    expect(() => readStudyProgress(join(dir, 'nothing-here'))).toThrow(/holds no study/);
   }, 180_000);
 
   it('names the missing generator and unknown budgets', async () => {

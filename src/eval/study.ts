@@ -360,12 +360,79 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
   return { study, file, ...(report ? { report } : {}), seconds };
 }
 
-function studyNotes(b: StudyBudget, d: Data, seconds: number): string {
+/** Where a study in a folder stands: its finished units and, assembled from them, a partial study file. */
+export interface StudyProgress {
+  readonly budget: StudyBudget;
+  readonly seed: number;
+  readonly generator: string;
+  /** Finished units, in the order the study runs them. */
+  readonly done: readonly string[];
+  /** Units still to run (Best-of-N and the report always run at the end). */
+  readonly pending: readonly string[];
+  /** The finished reward models and ReFL runs as a study file (no Best-of-N rows). */
+  readonly study: StudyFile;
+}
+
+/** The units of a study in run order (as `runScalingStudy` names them). */
+function unitNames(b: StudyBudget): string[] {
+  const names: string[] = [];
+  for (const preset of b.presets) {
+    names.push(`${preset} pretrain`);
+    for (const paradigm of PARADIGMS) for (const init of INITS) names.push(`${preset} ${paradigm} ${init}`);
+  }
+  for (const step of ablationLadder(b.ablationExamples)) if (step.label !== '+reference') names.push(`ablation ${step.label}`);
+  names.push('oracle before RL', ...b.presets.map((p) => `${p} ReFL`));
+  return names;
+}
+
+/**
+ * Reads `<out>/.work/units.json` of a running or stopped study and assembles what is finished.
+ * @example const p = readStudyProgress('docs/results/study-full'); p.done.length
+ */
+export function readStudyProgress(out: string, command = 'rewarddance study status'): StudyProgress {
+  const file = join(out, '.work', UNITS_FILE);
+  if (!existsSync(file)) throw new InputError(`'${out}' holds no study (${join('.work', UNITS_FILE)} not found); start one with 'rewarddance study scaling --out ${out}'`);
+  let saved: { key?: StudyKey; units?: Record<string, unknown> };
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8')) as typeof saved;
+  } catch (err) {
+    throw new InputError(`cannot read '${file}' (${(err as Error).message})`);
+  }
+  const key = saved.key;
+  const units = saved.units ?? {};
+  if (!key?.budget?.presets) throw new InputError(`'${file}' has no study key (budget, seed, generator); it was not written by 'study scaling'`);
+  const b = key.budget;
+  const all = unitNames(b);
+  const done = all.filter((n) => n in units);
+  const accuracy: AccuracyRow[] = [];
+  for (const preset of b.presets) for (const paradigm of PARADIGMS) for (const init of INITS) {
+    const row = units[`${preset} ${paradigm} ${init}`] as AccuracyRow | undefined;
+    if (row) accuracy.push(row);
+  }
+  for (const step of ablationLadder(b.ablationExamples)) {
+    const row = step.label === '+reference' ? (units[`${b.ablationPreset} pairwise pretrained`] as AccuracyRow | undefined) : (units[`ablation ${step.label}`] as AccuracyRow | undefined);
+    if (row) accuracy.push({ ...row, context: step.label });
+  }
+  const rl = b.presets.map((p) => units[`${p} ReFL`] as RlRow | undefined).filter((r): r is RlRow => r !== undefined);
+  const study: StudyFile = {
+    version: REPORT_FORMAT_VERSION,
+    command,
+    date: new Date().toISOString(),
+    budget: b.name,
+    notes: `Partial: ${done.length} of ${all.length} units of the '${b.name}' study finished (${all.filter((n) => !(n in units)).slice(0, 3).join(', ') || 'Best-of-N'}${all.length - done.length > 3 ? ', ...' : ''} to come); no Best-of-N rows yet. ${studyNotes(b, undefined, undefined)}`,
+    accuracy,
+    rl,
+    bestOfN: [],
+  };
+  return { budget: b, seed: key.seed, generator: key.generator, done, pending: all.filter((n) => !(n in units)), study };
+}
+
+function studyNotes(b: StudyBudget, d: Data | undefined, seconds: number | undefined): string {
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
   return [
-    `Budget '${b.name}' (${seconds.toFixed(0)} s): ${b.trainPairs} training pairs (t2i alignment), ${b.evalPairs} test pairs per split, patch ${b.patch};`,
+    `Budget '${b.name}'${seconds === undefined ? '' : ` (${seconds.toFixed(0)} s)`}: ${b.trainPairs} training pairs (t2i alignment), ${b.evalPairs} test pairs per split, patch ${b.patch};`,
     `visual pretraining ${b.pretrainSteps} steps on ${b.pretrainItems} captions/questions (grounded), at lr ${[...new Set(b.presets.map((p) => Math.min(b.pretrainLr, pretrainLrFor(vlmPreset(p)))))].join(' / ')}, reward fine-tuning ${b.rmSteps} steps of ${b.batchSize} items at lr ${b.lr}, one seed.`,
-    `Prompt-blind floor: ID ${pct(d.floorId)}, OOD ${pct(d.floorOod)} (the floor column is both splits together).`,
+    d ? `Prompt-blind floor: ID ${pct(d.floorId)}, OOD ${pct(d.floorOod)} (the floor column is both splits together).` : 'The floor column is the prompt-blind floor of both test splits together.',
     `Context '${MAIN_CONTEXT}': instruction on, pairwise models also see the reference. Ablation at ${b.ablationPreset} (pretrained), cumulative, all in the generative next-token trainer with both-orders evaluation;`,
     `'none' and '+instruction' show no reference image (so they judge the candidate alone), '+reference' is the main pairwise model, '+examples' adds ${b.ablationExamples} solved example(s), '+cot' adds decision-first rationales.`,
     `ReFL: ${b.rlSteps} steps of ${b.rlBatch} prompts per preset with its pretrained pairwise model against one base-generator sample per prompt as reference; late reward std = mean batch std over the last ${Math.round(b.lateFraction * 100)}% of steps;`,

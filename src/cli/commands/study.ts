@@ -4,7 +4,10 @@
  * writing study.json and the report. A thin shell over src/eval/study.ts.
  */
 import type { Command } from 'commander';
-import { runScalingStudy, studyBudget, STUDY_BUDGETS, type StudyResult } from '../../eval/study.js';
+import { join } from 'node:path';
+import { writeReport, STUDY_FILE } from '../../eval/report/index.js';
+import { readStudyProgress, runScalingStudy, studyBudget, STUDY_BUDGETS, type StudyResult } from '../../eval/study.js';
+import { writeJsonAtomic } from '../../util/fs.js';
 import { action, intOption, printJson, progress } from '../run.js';
 
 /** The shipped generator the study runs ReFL and Best-of-N with. */
@@ -52,6 +55,33 @@ export async function runStudyScaling(o: StudyScalingOpts, command = commandLine
   }
 }
 
+export interface StudyStatusOpts {
+  out: string;
+  report?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `study status`: what a running or stopped study has finished, read from its .work/units.json;
+ * with `report`, writes the partial study.json and its report. Exported for tests.
+ * @example await studyStatus({ out: 'docs/results/study-full', json: true })
+ */
+export async function studyStatus(o: StudyStatusOpts, command = commandLine(process.argv)): Promise<void> {
+  const p = readStudyProgress(o.out, command);
+  let report: string | null = null;
+  if (o.report) {
+    writeJsonAtomic(join(o.out, STUDY_FILE), p.study);
+    report = (await writeReport(o.out)).html;
+  }
+  if (o.json) return printJson({ budget: p.budget.name, seed: p.seed, generator: p.generator, done: p.done, pending: p.pending, accuracy: p.study.accuracy, rl: p.study.rl, report });
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}`;
+  const lines = [`study '${p.budget.name}' in ${o.out}: ${p.done.length} of ${p.done.length + p.pending.length} units finished${p.pending.length ? `; next: ${p.pending[0]}` : ''}`];
+  for (const a of p.study.accuracy) lines.push(`  ${a.preset.padEnd(6)} ${a.paradigm.padEnd(9)} ${a.init.padEnd(10)} ${a.context.padEnd(12)} ID ${pct(a.idAccuracy)}  OOD ${pct(a.oodAccuracy)}  (floor ${pct(a.floorAccuracy)}, ${a.n} pairs)`);
+  for (const r of p.study.rl) lines.push(`  ${r.preset.padEnd(6)} ReFL ${r.steps} steps: oracle ${r.oracleBefore.toFixed(3)} -> ${r.oracleAfter.toFixed(3)}, late reward std ${r.lateRewardStd.toExponential(2)}`);
+  if (report) lines.push(`report: ${report}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
 export function register(program: Command): void {
   const study = program.command('study').description('reproduce the paper\'s findings in miniature');
   study
@@ -72,4 +102,11 @@ export function register(program: Command): void {
         if (r.report) process.stdout.write(`report: ${r.report.html}\n`);
       }),
     );
+  study
+    .command('status')
+    .description('what a running or stopped study has finished (from <out>/.work/units.json); --report writes the partial study.json and report')
+    .requiredOption('--out <dir>', 'the study folder given to study scaling')
+    .option('--report', 'write study.json (partial, no Best-of-N rows) and report.html/.md from the finished units')
+    .option('--json', 'print {budget, seed, generator, done, pending, accuracy, rl, report}')
+    .action(action(async (o: StudyStatusOpts) => studyStatus(o)));
 }
