@@ -97,11 +97,12 @@ export const STUDY_BUDGETS: Readonly<Record<string, StudyBudget>> = {
     bonPrompts: 12,
     bonN: [1, 2, 4],
   },
-  // sized for this 2-core machine: about 9 hours at 1 thread (busy-core rates above: rd-xs
-  // ~10 min, rd-s ~20, rd-m ~45, rd-l ~1.8 h, rd-xl ~5.5 h), run in sittings with --resume.
-  // The PyTorch twin (docs/results/rm-ladder-twin-2026-11-27) needed ~3000 steps to separate
-  // the paradigms; at 600 fine-tuning steps the larger presets are compute-starved, which is
-  // what a fixed-step budget measures on a CPU.
+  // sized for this 2-core machine and run in sittings with --resume (about 12 hours at one
+  // thread; rd-xl is most of it). Measured at patch 8, batch 32, one thread on a quiet core: rd-s
+  // pretraining 3000 steps 280 s (loss 0.21; at 1000 steps it still sat on the 0.69 plateau and
+  // every reward model trained from it was at chance), then 1000 pointwise steps 425 s, ID 78.3%
+  // / OOD 62.3% on 300 pairs (scripts/probe-rm-recipe.mjs rd-s 8 3000 1000 32 DIR). The PyTorch twin (docs/results/rm-ladder-twin-2026-11-27) kept
+  // improving to 3000 fine-tuning steps; 600 is what this CPU affords for 35 models.
   full: {
     name: 'full',
     presets: ALL_PRESETS,
@@ -109,9 +110,9 @@ export const STUDY_BUDGETS: Readonly<Record<string, StudyBudget>> = {
     trainPairs: 20000,
     evalPairs: 500,
     pretrainItems: 20000,
-    pretrainSteps: 1000,
+    pretrainSteps: 3000,
     rmSteps: 600,
-    batchSize: 16,
+    batchSize: 32,
     lr: 3e-4,
     pretrainLr: 2e-3,
     ablationPreset: 'rd-s',
