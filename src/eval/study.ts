@@ -140,6 +140,18 @@ interface StudyKey {
 /** The file in `.work` that lists the study's finished units and their results. */
 export const UNITS_FILE = 'units.json';
 
+/** A study's units.json: its key and finished units (an InputError if it cannot be read). */
+function readUnitsFile(file: string): { key: StudyKey | undefined; units: Record<string, unknown> } {
+  let saved: { key?: StudyKey; units?: unknown };
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8')) as typeof saved;
+  } catch (err) {
+    throw new InputError(`cannot read '${file}' (${(err as Error).message}); delete its folder to start the study over`);
+  }
+  const units = saved.units && typeof saved.units === 'object' ? (saved.units as Record<string, unknown>) : {};
+  return { key: saved.key, units };
+}
+
 /**
  * Finished units of a study, kept in `<work>/units.json` (rewritten atomically after each), so
  * that a stopped study resumes where it was. Results must be plain JSON.
@@ -159,21 +171,11 @@ class StudyUnits {
       return;
     }
     if (!resume) throw new InputError(`'${work}' already holds a study (${UNITS_FILE}); pass --resume to continue it, or choose another --out`);
-    let saved: { key?: unknown; units?: unknown };
-    try {
-      saved = JSON.parse(readFileSync(this.file, 'utf8')) as { key?: unknown; units?: unknown };
-    } catch (err) {
-      throw new InputError(`cannot read '${this.file}' to resume the study (${(err as Error).message}); delete '${work}' to start over`);
-    }
+    const saved = readUnitsFile(this.file);
     if (JSON.stringify(saved.key) !== JSON.stringify(key)) {
       throw new InputError(`the study in '${work}' was started with another budget, seed or generator (${JSON.stringify(saved.key).slice(0, 300)}); resume it with the same options, or choose another --out`);
     }
-    if (saved.units && typeof saved.units === 'object') Object.assign(this.done, saved.units);
-  }
-
-  /** How many units are finished. */
-  get count(): number {
-    return Object.keys(this.done).length;
+    Object.assign(this.done, saved.units);
   }
 
   /** The unit's saved result, or runs it and saves its result; `cached` says which. */
@@ -392,14 +394,7 @@ function unitNames(b: StudyBudget): string[] {
 export function readStudyProgress(out: string, command = 'rewarddance study status'): StudyProgress {
   const file = join(out, '.work', UNITS_FILE);
   if (!existsSync(file)) throw new InputError(`'${out}' holds no study (${join('.work', UNITS_FILE)} not found); start one with 'rewarddance study scaling --out ${out}'`);
-  let saved: { key?: StudyKey; units?: Record<string, unknown> };
-  try {
-    saved = JSON.parse(readFileSync(file, 'utf8')) as typeof saved;
-  } catch (err) {
-    throw new InputError(`cannot read '${file}' (${(err as Error).message})`);
-  }
-  const key = saved.key;
-  const units = saved.units ?? {};
+  const { key, units } = readUnitsFile(file);
   if (!key?.budget?.presets) throw new InputError(`'${file}' has no study key (budget, seed, generator); it was not written by 'study scaling'`);
   const b = key.budget;
   const all = unitNames(b);
