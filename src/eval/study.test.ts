@@ -60,6 +60,7 @@ describe('scaling study', () => {
     // what is left and still writes a partial study.json that the report accepts
     const all = readStudyProgress(out);
     expect(all.pending).toEqual([]);
+    await expect(studyStatus({ out, report: true, json: true }, 'x')).rejects.toThrow(/is finished and its study.json is complete/);
     expect(all.study.accuracy.map((a) => [a.preset, a.paradigm, a.init, a.context])).toEqual(again.accuracy.map((a) => [a.preset, a.paradigm, a.init, a.context]));
     const cut = JSON.parse(readFileSync(join(out, '.work', 'units.json'), 'utf8')) as { units: Record<string, unknown> };
     for (const k of ['rd-s ReFL', 'ablation +cot', 'rd-s bt pretrained']) delete cut.units[k];

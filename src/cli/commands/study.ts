@@ -4,7 +4,9 @@
  * writing study.json and the report. A thin shell over src/eval/study.ts.
  */
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../../errors.js';
 import { writeReport, STUDY_FILE } from '../../eval/report/index.js';
 import { readStudyProgress, runScalingStudy, studyBudget, STUDY_BUDGETS, type StudyResult } from '../../eval/study.js';
 import { writeJsonAtomic } from '../../util/fs.js';
@@ -70,6 +72,10 @@ export async function studyStatus(o: StudyStatusOpts, command = commandLine(proc
   const p = readStudyProgress(o.out, command);
   let report: string | null = null;
   if (o.report) {
+    // a finished study's study.json has the Best-of-N rows this partial one lacks: keep it
+    if (p.pending.length === 0 && existsSync(join(o.out, STUDY_FILE))) {
+      throw new InputError(`the study in '${o.out}' is finished and its ${STUDY_FILE} is complete; 'rewarddance report ${o.out}' rewrites its report`);
+    }
     writeJsonAtomic(join(o.out, STUDY_FILE), p.study);
     report = (await writeReport(o.out)).html;
   }
