@@ -211,8 +211,8 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
   const work = join(opts.out, '.work');
   mkdirSync(work, { recursive: true });
   const units = new StudyUnits(work, { budget: b, seed, generator: opts.generator }, opts.resume === true);
-  const ladder = ablationLadder(b.ablationExamples).filter((l) => l.label !== '+reference');
-  const total = 1 + b.presets.length * (1 + PARADIGMS.length * INITS.length) + ladder.length + b.presets.length + 3;
+  // the units, plus pairs and floor, Best-of-N and the report
+  const total = unitNames(b).length + 3;
   let done = 0;
   const tick = (label: string, cached = false): void => opts.onProgress?.(++done, total, cached ? `${label} (done before)` : label);
   /** Runs one unit of work unless a resumed study finished it already. */
