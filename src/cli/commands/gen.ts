@@ -105,7 +105,7 @@ export function register(program: Command): void {
     .description('pretrain a rectified-flow generator on world samples (metrics.jsonl, checkpoint/, ema/ = the weights to use)')
     .requiredOption('--out <dir>', 'run folder')
     .option('--steps <n>', 'training steps')
-    .option('--preset <name>', 'tiny | small', 'small')
+    .option('--preset <name>', 'tiny | small | base', 'small')
     .option('--batch <n>', 'batch size')
     .option('--lr <x>', 'peak learning rate')
     .option('--seed <n>', 'seed')

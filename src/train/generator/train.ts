@@ -64,6 +64,7 @@ export const DEFAULT_GENERATOR_TRAIN_CONFIG: GeneratorTrainConfig = {
 export const GENERATOR_TRAIN_PRESETS: Readonly<Record<string, Partial<GeneratorTrainConfig>>> = {
   tiny: { preset: 'tiny', steps: 20, batch: 8, evalSamples: 12, evalSteps: 4, checkpointEvery: 10, warmup: 2 },
   small: {},
+  base: { preset: 'base' },
 };
 
 /** Merges overrides into a train preset; unknown keys are ConfigErrors. */
