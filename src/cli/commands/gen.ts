@@ -24,6 +24,7 @@ interface TrainOpts {
   evalEvery?: string;
   evalSamples?: string;
   maxMinutes?: string;
+  captionMix?: string;
   resume?: boolean;
   json?: boolean;
 }
@@ -60,6 +61,7 @@ export function runGenTrain(o: TrainOpts): ReturnType<typeof trainGenerator> {
   set('threads', o.threads === undefined ? undefined : intOption('threads', o.threads, 1, 1));
   set('evalEvery', o.evalEvery === undefined ? undefined : intOption('eval-every', o.evalEvery, 0));
   set('evalSamples', o.evalSamples === undefined ? undefined : intOption('eval-samples', o.evalSamples, 1, 1));
+  set('captionMix', num('caption-mix', o.captionMix));
   const minutes = num('max-minutes', o.maxMinutes);
   set('maxSeconds', minutes === undefined ? undefined : minutes * 60);
   const cfg = generatorTrainConfig(o.preset, overrides);
@@ -113,6 +115,7 @@ export function register(program: Command): void {
     .option('--eval-every <n>', 'oracle evaluation every N steps (0: at the end only)')
     .option('--eval-samples <n>', 'held-out prompts per evaluation')
     .option('--max-minutes <x>', 'stop (and save) after this much wall-clock time')
+    .option('--caption-mix <p>', "share of images (0-1) trained with the scene's full caption (every object's colour) instead of its prompt (default 0)")
     .option('--resume', 'continue from <out>/checkpoint')
     .option('--json', 'print the result as JSON')
     .action(

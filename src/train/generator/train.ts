@@ -14,6 +14,7 @@ import { Rng } from '../../util/rng.js';
 import { readJson } from '../../util/fs.js';
 import { render } from '../../world/render.js';
 import { PLAIN_LAYOUT, sceneFor } from '../../world/scene.js';
+import { captionScene } from '../../world/captions.js';
 import { samplePrompts } from '../../world/prompts.js';
 import { FlowUNet, flowMatchingLoss, generatorConfig, imagesToTensor, saveGenerator, type GeneratorConfig } from '../../models/generator/index.js';
 import { evaluateGenerator, heldOutPrompts, type OracleEval } from './evaluate.js';
@@ -38,6 +39,13 @@ export interface GeneratorTrainConfig {
   readonly checkpointEvery: number;
   /** Stop after this many seconds (0: no limit); the run saves and can be resumed. */
   readonly maxSeconds: number;
+  /**
+   * Share of training images (0-1) whose text is the scene's full caption, naming every
+   * object's colour, instead of its GenEval prompt (DALL-E 3's recaptioning, in miniature).
+   * GenEval prompts name a colour in two of six tags only, and a generator trained on them
+   * alone learns shapes long before it follows colour words.
+   */
+  readonly captionMix: number;
 }
 
 /** Defaults for the shipped generator (see models/rd-gen-t2i/README.md). */
@@ -58,6 +66,7 @@ export const DEFAULT_GENERATOR_TRAIN_CONFIG: GeneratorTrainConfig = {
   evalGuidance: 2,
   checkpointEvery: 100,
   maxSeconds: 0,
+  captionMix: 0,
 };
 
 /** Train presets: `tiny` for tests and smoke runs. */
@@ -74,7 +83,9 @@ export function generatorTrainConfig(preset = 'small', overrides: Record<string,
   for (const k of Object.keys(overrides)) {
     if (!(k in DEFAULT_GENERATOR_TRAIN_CONFIG)) throw new ConfigError(`generator training: unknown option '${k}' (known: ${Object.keys(DEFAULT_GENERATOR_TRAIN_CONFIG).join(', ')})`);
   }
-  return { ...DEFAULT_GENERATOR_TRAIN_CONFIG, ...base, ...overrides };
+  const c = { ...DEFAULT_GENERATOR_TRAIN_CONFIG, ...base, ...overrides };
+  if (!(c.captionMix >= 0 && c.captionMix <= 1)) throw new ConfigError(`generator training: captionMix must be in [0, 1], got ${String(c.captionMix)}`);
+  return c;
 }
 
 /** Seeds mixing (seed, step) so that every step's data is reproducible. */
@@ -82,16 +93,29 @@ const STEP_SEED_STRIDE = 1_000_003;
 
 /**
  * One batch of world training data for a step: prompts and rendered images (PLAIN layout).
+ * With `captionMix` > 0 that share of the texts is the scene's full caption instead (when
+ * its words fit the generator's `maxTokens`).
  * @example const { prompts, images } = worldBatch(8, 1, 0, 32);
  */
-export function worldBatch(batch: number, seed: number, step: number, size: number): { prompts: string[]; images: ReturnType<typeof render>[] } {
+export function worldBatch(batch: number, seed: number, step: number, size: number, captionMix = 0, maxTokens = Infinity): { prompts: string[]; images: ReturnType<typeof render>[] } {
   const s = seed * STEP_SEED_STRIDE + step;
   const metas = samplePrompts({ n: batch, seed: s, domain: 'id' });
   const rng = new Rng(s ^ 0x5bd1e995);
   // prompts cycle through tags in order; shuffle so that batch position does not leak the tag
   const order = rng.shuffle(metas.map((_, i) => i));
-  const images = order.map((i) => render(sceneFor(metas[i]!, rng, { style: PLAIN_LAYOUT }), { size }));
-  return { prompts: order.map((i) => metas[i]!.prompt), images };
+  const scenes = order.map((i) => sceneFor(metas[i]!, rng, { style: PLAIN_LAYOUT }));
+  const images = scenes.map((sc) => render(sc, { size }));
+  const prompts = order.map((i) => metas[i]!.prompt);
+  if (captionMix > 0) {
+    // a separate stream, so that captionMix 0 draws exactly what earlier runs drew
+    const crng = new Rng(s ^ 0x2c1b3c6d);
+    scenes.forEach((sc, j) => {
+      if (!crng.chance(captionMix)) return;
+      const caption = captionScene(sc);
+      if (caption.split(' ').length < maxTokens) prompts[j] = caption; // + [CLS]
+    });
+  }
+  return { prompts, images };
 }
 
 export interface TrainEvents {
@@ -172,7 +196,7 @@ export function trainGenerator(out: string, cfg: GeneratorTrainConfig, opts: { r
       break;
     }
     const ts = Date.now();
-    const { prompts, images } = worldBatch(cfg.batch, cfg.seed, step, mcfg.imageSize);
+    const { prompts, images } = worldBatch(cfg.batch, cfg.seed, step, mcfg.imageSize, cfg.captionMix, mcfg.maxTokens);
     manualSeed(cfg.seed * STEP_SEED_STRIDE + step);
     const rng = new Rng(cfg.seed * STEP_SEED_STRIDE + step + 1);
     const lr = lrAt(sched, step);
