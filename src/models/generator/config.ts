@@ -34,9 +34,9 @@ export interface GeneratorConfig {
 }
 
 /**
- * The shipped T2I size (about 0.6M parameters): a 2.1M U-Net needed 26 minutes on one thread
- * for 0.86 on a smaller world (DESIGN.md 7); this one is ~3x smaller so that a 25-minute run on
- * a shared 2-core machine gets a useful but imperfect model (room for RL).
+ * The default (`small`) size, about 0.56M parameters, sized for a 25-minute run on a shared
+ * 2-core machine. It drew ragged blobs (oracle 0.031 after 500 steps), so the shipped
+ * models/rd-gen-t2i is the `base` preset since 2026-11-27 (DESIGN.md 8).
  */
 export const DEFAULT_GENERATOR_CONFIG: GeneratorConfig = {
   kind: GENERATOR_KIND,

@@ -48,7 +48,7 @@ export interface GeneratorTrainConfig {
   readonly captionMix: number;
 }
 
-/** Defaults for the shipped generator (see models/rd-gen-t2i/README.md). */
+/** Training defaults (the shipped models/rd-gen-t2i used them with preset `base`; its README). */
 export const DEFAULT_GENERATOR_TRAIN_CONFIG: GeneratorTrainConfig = {
   preset: 'small',
   steps: 500,
@@ -69,7 +69,7 @@ export const DEFAULT_GENERATOR_TRAIN_CONFIG: GeneratorTrainConfig = {
   captionMix: 0,
 };
 
-/** Train presets: `tiny` for tests and smoke runs. */
+/** Train presets: `tiny` for tests and smoke runs; `small` and `base` pick the model preset of that name. */
 export const GENERATOR_TRAIN_PRESETS: Readonly<Record<string, Partial<GeneratorTrainConfig>>> = {
   tiny: { preset: 'tiny', steps: 20, batch: 8, evalSamples: 12, evalSteps: 4, checkpointEvery: 10, warmup: 2 },
   small: {},
