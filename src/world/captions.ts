@@ -5,7 +5,7 @@
  * separated by single spaces, so a tokenizer can split on spaces.
  */
 import type { Rng } from '../util/rng.js';
-import { clausePhrase } from './geneval.js';
+import { clausePhrase, promptFor } from './geneval.js';
 import { objectDetection } from './scene.js';
 import type { Scene } from './scene-types.js';
 import { relativePosition, scoreDetections, type Detection } from './score.js';
@@ -45,6 +45,23 @@ export function captionScene(scene: Scene): string {
   }
   const parts = [...groups.values()].sort((a, b) => a.x - b.x).map((g) => clausePhrase({ class: g.shape, count: g.n, color: g.color }));
   return `a photo of ${parts.join(' and ')}`;
+}
+
+/**
+ * The record's own prompt with each object's drawn colour written in: a clause without a colour
+ * gets the colour its objects in the scene share (distractors aside); clauses whose objects
+ * differ in colour, or that have none drawn, stay as they are. Counts, relations and word order
+ * are the prompt's, so unlike captionScene it keeps "left of" and the like.
+ * @example colorFilledPrompt(meta, scene) // 'a photo of a red star left of a blue ring' for 'a photo of a star left of a ring'
+ */
+export function colorFilledPrompt(meta: Pick<GenevalMetadata, 'include'>, scene: Scene): string {
+  const include = meta.include.map((c) => {
+    if (c.color) return c;
+    const colors = new Set(scene.objects.filter((o) => !o.distractor && o.shape === c.class).map((o) => o.color));
+    if (colors.size !== 1) return c;
+    return { ...c, color: [...colors][0]! };
+  });
+  return promptFor({ include });
 }
 
 /** First word of a relation ("left of" -> "left"), the one-word answer form. */

@@ -14,7 +14,7 @@ export { degradeImage, breakScene, DEGRADATIONS, type Degradation, type Degradat
 export { analyzeImage, scoreMetadata, type ImageAnalysis, type OracleObject, type QualityScore } from './oracle.js';
 export { scoreDetections, relativePosition, type Detection, type ClauseResult, type MetadataScore } from './score.js';
 export { oracleConfusion, type ConfusionReport } from './confusion.js';
-export { captionScene, visualQuestions, alignmentRationale, qualityRationale, countWord, WORLD_WORDS, type VisualQa, type RationaleNames } from './captions.js';
+export { captionScene, colorFilledPrompt, visualQuestions, alignmentRationale, qualityRationale, countWord, WORLD_WORDS, type VisualQa, type RationaleNames } from './captions.js';
 export { makePairs, renderDegraded, styleFor, type WorldPair, type PairOptions, type CandidateSource } from './pairs.js';
 export { writePairs, writeSamples, pairRecord } from './pairs-disk.js';
 export { floorOf, blindFeatures, BLIND_RULES, type FloorReport, type FloorPair } from './floor.js';

@@ -25,6 +25,7 @@ interface TrainOpts {
   evalSamples?: string;
   maxMinutes?: string;
   captionMix?: string;
+  captionStyle?: string;
   resume?: boolean;
   json?: boolean;
 }
@@ -62,6 +63,7 @@ export function runGenTrain(o: TrainOpts): ReturnType<typeof trainGenerator> {
   set('evalEvery', o.evalEvery === undefined ? undefined : intOption('eval-every', o.evalEvery, 0));
   set('evalSamples', o.evalSamples === undefined ? undefined : intOption('eval-samples', o.evalSamples, 1, 1));
   set('captionMix', num('caption-mix', o.captionMix));
+  if (o.captionStyle !== undefined) overrides.captionStyle = o.captionStyle;
   const minutes = num('max-minutes', o.maxMinutes);
   set('maxSeconds', minutes === undefined ? undefined : minutes * 60);
   const cfg = generatorTrainConfig(o.preset, overrides);
@@ -115,7 +117,8 @@ export function register(program: Command): void {
     .option('--eval-every <n>', 'oracle evaluation every N steps (0: at the end only)')
     .option('--eval-samples <n>', 'held-out prompts per evaluation')
     .option('--max-minutes <x>', 'stop (and save) after this much wall-clock time')
-    .option('--caption-mix <p>', "share of images (0-1) trained with the scene's full caption (every object's colour) instead of its prompt (default 0)")
+    .option('--caption-mix <p>', "share of images (0-1) trained with a caption naming every object's colour instead of the bare prompt (default 0)")
+    .option('--caption-style <s>', "the mixed-in caption: 'prompt' (the prompt with each object's colour written in; keeps relations) or 'scene' (the scene's full caption, left to right)", 'scene')
     .option('--resume', 'continue from <out>/checkpoint')
     .option('--json', 'print the result as JSON')
     .action(

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../errors.js';
+import { colorFilledPrompt } from '../../world/captions.js';
+import type { Scene } from '../../world/scene-types.js';
 import { COLORS } from '../../world/vocab.js';
 import { generatorTrainConfig, trainGenerator, worldBatch } from './train.js';
 
@@ -43,7 +45,31 @@ describe('world batches', () => {
     expect(changed).toBeLessThan(54);
   });
 
+  it("captionStyle 'prompt' only writes colours into the prompt: relations and counts stay", () => {
+    const plain = worldBatch(48, 2, 7, 32);
+    const mixed = worldBatch(48, 2, 7, 32, 1, 64, 'prompt');
+    expect(mixed.images).toEqual(plain.images);
+    const noColour = (p: string): string => p.split(' ').filter((w) => !(COLORS as readonly string[]).includes(w)).join(' ');
+    mixed.prompts.forEach((p, i) => expect(noColour(p).replace(/ an /g, ' a ')).toBe(noColour(plain.prompts[i]!).replace(/ an /g, ' a ')));
+    // every relation prompt now names both objects' colours
+    const relational = mixed.prompts.filter((p) => / (left of|right of|above|below) /.test(p));
+    expect(relational.length).toBeGreaterThan(3);
+    relational.forEach((p) => expect(colourWords(p)).toBe(2));
+    expect(mixed.prompts.filter((p, i) => p !== plain.prompts[i]).length).toBeGreaterThan(24);
+  });
+
+  it('colorFilledPrompt writes the drawn colour, and leaves mixed colours and distractors out', () => {
+    const o = (shape: 'star' | 'ring', color: 'red' | 'blue', x: number, distractor = false) => ({ shape, color, x, y: 0.5, w: 0.2, h: 0.2, ...(distractor ? { distractor } : {}) });
+    const scene: Scene = { objects: [o('star', 'red', 0.2), o('ring', 'blue', 0.7), o('ring', 'red', 0.5, true)] };
+    const rel = { include: [{ class: 'star', count: 1, position: ['left of', 1] as ['left of', number] }, { class: 'ring', count: 1 }] };
+    expect(colorFilledPrompt(rel, scene)).toBe('a photo of a red star left of a blue ring');
+    const mixedStars: Scene = { objects: [o('star', 'red', 0.2), o('star', 'blue', 0.7)] };
+    expect(colorFilledPrompt({ include: [{ class: 'star', count: 2 }] }, mixedStars)).toBe('a photo of two stars');
+    expect(colorFilledPrompt({ include: [{ class: 'star', count: 1, color: 'blue' }] }, scene)).toBe('a photo of a blue star');
+  });
+
   it('rejects a caption share outside [0, 1] and unknown options', () => {
+    expect(() => generatorTrainConfig('tiny', { captionStyle: 'poem' })).toThrow(/captionStyle must be one of scene, prompt/);
     expect(() => generatorTrainConfig('tiny', { captionMix: 1.5 })).toThrow(ConfigError);
     expect(() => generatorTrainConfig('tiny', { captionMix: 1.5 })).toThrow(/captionMix must be in \[0, 1\]/);
     expect(() => generatorTrainConfig('tiny', { captoinMix: 0.5 })).toThrow(/unknown option 'captoinMix'/);

@@ -14,7 +14,7 @@ import { Rng } from '../../util/rng.js';
 import { readJson } from '../../util/fs.js';
 import { render } from '../../world/render.js';
 import { PLAIN_LAYOUT, sceneFor } from '../../world/scene.js';
-import { captionScene } from '../../world/captions.js';
+import { captionScene, colorFilledPrompt } from '../../world/captions.js';
 import { samplePrompts } from '../../world/prompts.js';
 import { FlowUNet, flowMatchingLoss, generatorConfig, imagesToTensor, saveGenerator, type GeneratorConfig } from '../../models/generator/index.js';
 import { evaluateGenerator, heldOutPrompts, type OracleEval } from './evaluate.js';
@@ -46,7 +46,17 @@ export interface GeneratorTrainConfig {
    * alone learns shapes long before it follows colour words.
    */
   readonly captionMix: number;
+  /**
+   * What a mixed-in caption is: 'scene', the scene's full caption (every object by colour and
+   * class, left to right; it drops the prompt's relations), or 'prompt', the prompt itself with
+   * each object's drawn colour written in (keeps counts and relations).
+   */
+  readonly captionStyle: CaptionStyle;
 }
+
+/** Kinds of caption `captionMix` trains on (GeneratorTrainConfig.captionStyle). */
+export const CAPTION_STYLES = ['scene', 'prompt'] as const;
+export type CaptionStyle = (typeof CAPTION_STYLES)[number];
 
 /** Training defaults (the shipped models/rd-gen-t2i used them with preset `base`; its README). */
 export const DEFAULT_GENERATOR_TRAIN_CONFIG: GeneratorTrainConfig = {
@@ -67,6 +77,7 @@ export const DEFAULT_GENERATOR_TRAIN_CONFIG: GeneratorTrainConfig = {
   checkpointEvery: 100,
   maxSeconds: 0,
   captionMix: 0,
+  captionStyle: 'scene',
 };
 
 /** Train presets: `tiny` for tests and smoke runs; `small` and `base` pick the model preset of that name. */
@@ -85,6 +96,7 @@ export function generatorTrainConfig(preset = 'small', overrides: Record<string,
   }
   const c = { ...DEFAULT_GENERATOR_TRAIN_CONFIG, ...base, ...overrides };
   if (!(c.captionMix >= 0 && c.captionMix <= 1)) throw new ConfigError(`generator training: captionMix must be in [0, 1], got ${String(c.captionMix)}`);
+  if (!(CAPTION_STYLES as readonly string[]).includes(c.captionStyle)) throw new ConfigError(`generator training: captionStyle must be one of ${CAPTION_STYLES.join(', ')}, got ${JSON.stringify(c.captionStyle)}`);
   return c;
 }
 
@@ -97,7 +109,7 @@ const STEP_SEED_STRIDE = 1_000_003;
  * its words fit the generator's `maxTokens`).
  * @example const { prompts, images } = worldBatch(8, 1, 0, 32);
  */
-export function worldBatch(batch: number, seed: number, step: number, size: number, captionMix = 0, maxTokens = Infinity): { prompts: string[]; images: ReturnType<typeof render>[] } {
+export function worldBatch(batch: number, seed: number, step: number, size: number, captionMix = 0, maxTokens = Infinity, captionStyle: CaptionStyle = 'scene'): { prompts: string[]; images: ReturnType<typeof render>[] } {
   const s = seed * STEP_SEED_STRIDE + step;
   const metas = samplePrompts({ n: batch, seed: s, domain: 'id' });
   const rng = new Rng(s ^ 0x5bd1e995);
@@ -111,7 +123,7 @@ export function worldBatch(batch: number, seed: number, step: number, size: numb
     const crng = new Rng(s ^ 0x2c1b3c6d);
     scenes.forEach((sc, j) => {
       if (!crng.chance(captionMix)) return;
-      const caption = captionScene(sc);
+      const caption = captionStyle === 'prompt' ? colorFilledPrompt(metas[order[j]!]!, sc) : captionScene(sc);
       if (caption.split(' ').length < maxTokens) prompts[j] = caption; // + [CLS]
     });
   }
@@ -196,7 +208,7 @@ export function trainGenerator(out: string, cfg: GeneratorTrainConfig, opts: { r
       break;
     }
     const ts = Date.now();
-    const { prompts, images } = worldBatch(cfg.batch, cfg.seed, step, mcfg.imageSize, cfg.captionMix, mcfg.maxTokens);
+    const { prompts, images } = worldBatch(cfg.batch, cfg.seed, step, mcfg.imageSize, cfg.captionMix, mcfg.maxTokens, cfg.captionStyle);
     manualSeed(cfg.seed * STEP_SEED_STRIDE + step);
     const rng = new Rng(cfg.seed * STEP_SEED_STRIDE + step + 1);
     const lr = lrAt(sched, step);
