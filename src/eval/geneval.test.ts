@@ -80,6 +80,7 @@ describe('GenEval scoring', () => {
     expect(Object.keys(mapped.byTag)).toEqual(['counting', 'single_object']);
     expect(() => runEvalGeneval({ generator: gen, metadata: meta, samples: '1', steps: '2', json: true })).toThrow(/unknown class 'bench'.*class map/);
     expect(() => runEvalGeneval({ generator: gen, classMap: map, json: true })).toThrow(/--metadata/);
+    expect(() => runEvalGeneval({ generator: gen, baseline: join(dir, 'nope'), world: '2', json: true })).toThrow(/not a checkpoint folder/);
   }, 60_000);
 
   it('--baseline judges a second generator on the same images: the shipped one against itself changes nothing', () => {

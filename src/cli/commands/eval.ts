@@ -48,14 +48,16 @@ export function runEvalGeneval(o: EvalGenevalOpts): EvalGenevalResult {
   const samplesPerPrompt = intOption('samples', o.samples, GENEVAL_SAMPLES_PER_PROMPT, 1);
   const opts = { samplesPerPrompt, steps: intOption('steps', o.steps, DEFAULT_STEPS, 1), guidance: guidance ?? DEFAULT_GUIDANCE, seed: intOption('seed', o.seed, 0) };
   const dirs = o.baseline ? [o.generator, o.baseline] : [o.generator];
+  // both loaded before any sampling, so that a bad --baseline fails at once
+  const models: ReturnType<typeof loadGenerator>[] = [];
   const total = records.length * samplesPerPrompt;
-  const bar = progress('eval geneval', total * dirs.length, { quiet: o.json });
   const verdicts: GenevalVerdict[][] = [];
   try {
-    for (const dir of dirs) {
-      const model = loadGenerator(dir);
-      let done = 0;
-      try {
+    for (const dir of dirs) models.push(loadGenerator(dir));
+    const bar = progress('eval geneval', total * models.length, { quiet: o.json });
+    try {
+      for (const model of models) {
+        let done = 0;
         verdicts.push(
           genevalVerdicts(model, records, {
             ...opts,
@@ -65,12 +67,12 @@ export function runEvalGeneval(o: EvalGenevalOpts): EvalGenevalResult {
             },
           }),
         );
-      } finally {
-        model.dispose();
       }
+    } finally {
+      bar.stop();
     }
   } finally {
-    bar.stop();
+    models.forEach((m) => m.dispose());
   }
   const report = genevalFromVerdicts(verdicts[0]!, samplesPerPrompt);
   if (!o.baseline) return report;
