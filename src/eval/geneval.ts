@@ -52,11 +52,28 @@ export interface GenevalOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** One judged image: its record's tag and the oracle's verdict. */
+export interface GenevalVerdict {
+  readonly tag: string;
+  readonly correct: boolean;
+}
+
+/**
+ * GenEval's overall figure, the mean of per-tag values, and the half-width of its 95% interval
+ * (normal approximation: the tags' variances of their means summed, over the tag count squared).
+ */
+function meanOverTags(byTag: Readonly<Record<string, number>>, variances: readonly number[]): { overall: number; half: number } {
+  const values = Object.values(byTag);
+  if (values.length === 0) return { overall: 0, half: 0 };
+  const sum = variances.reduce((a, v) => a + v, 0);
+  return { overall: values.reduce((a, v) => a + v, 0) / values.length, half: (Z95 * Math.sqrt(sum)) / values.length };
+}
+
 /**
  * Scores (tag, correct) verdicts GenEval's way, with 95% intervals.
  * @example genevalFromVerdicts([{ tag: 'counting', correct: true }, { tag: 'colors', correct: false }]).overall // 0.5
  */
-export function genevalFromVerdicts(verdicts: readonly { tag: string; correct: boolean }[], samplesPerPrompt = 1): GenevalReport {
+export function genevalFromVerdicts(verdicts: readonly GenevalVerdict[], samplesPerPrompt = 1): GenevalReport {
   const counts = new Map<string, [number, number]>();
   for (const v of verdicts) {
     const c = counts.get(v.tag) ?? [0, 0];
@@ -66,17 +83,16 @@ export function genevalFromVerdicts(verdicts: readonly { tag: string; correct: b
   const byTag: Record<string, number> = {};
   const ciByTag: Record<string, Ci> = {};
   const nByTag: Record<string, number> = {};
-  let variance = 0;
+  const variances: number[] = [];
   for (const t of tags) {
     const [k, n] = counts.get(t)!;
     const w = wilson(k, n);
     byTag[t] = w.mean;
     ciByTag[t] = [w.lo, w.hi];
     nByTag[t] = n;
-    variance += (w.mean * (1 - w.mean)) / n;
+    variances.push((w.mean * (1 - w.mean)) / n);
   }
-  const overall = tags.length ? tags.reduce((s, t) => s + byTag[t]!, 0) / tags.length : 0;
-  const half = tags.length ? (Z95 * Math.sqrt(variance)) / tags.length : 0;
+  const { overall, half } = meanOverTags(byTag, variances);
   return {
     overall,
     byTag,
@@ -86,12 +102,6 @@ export function genevalFromVerdicts(verdicts: readonly { tag: string; correct: b
     prompts: Math.round(verdicts.length / Math.max(1, samplesPerPrompt)),
     samplesPerPrompt,
   };
-}
-
-/** One judged image: its record's tag and the oracle's verdict. */
-export interface GenevalVerdict {
-  readonly tag: string;
-  readonly correct: boolean;
 }
 
 /**
@@ -159,7 +169,7 @@ export function pairedDifference(candidate: readonly GenevalVerdict[], baseline:
   const tags = [...diffs.keys()].sort();
   const byTag: Record<string, number> = {};
   const ciByTag: Record<string, Ci> = {};
-  let variance = 0;
+  const variances: number[] = [];
   for (const t of tags) {
     const ds = diffs.get(t)!;
     const n = ds.length;
@@ -169,10 +179,9 @@ export function pairedDifference(candidate: readonly GenevalVerdict[], baseline:
     byTag[t] = mean;
     const h = Z95 * Math.sqrt(v);
     ciByTag[t] = [mean - h, mean + h];
-    variance += v;
+    variances.push(v);
   }
-  const overall = tags.reduce((s, t) => s + byTag[t]!, 0) / Math.max(1, tags.length);
-  const half = tags.length ? (Z95 * Math.sqrt(variance)) / tags.length : 0;
+  const { overall, half } = meanOverTags(byTag, variances);
   return { overall, ci: [overall - half, overall + half], byTag, ciByTag, gained, lost };
 }
 

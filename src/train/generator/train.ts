@@ -40,8 +40,9 @@ export interface GeneratorTrainConfig {
   /** Stop after this many seconds (0: no limit); the run saves and can be resumed. */
   readonly maxSeconds: number;
   /**
-   * Share of training images (0-1) whose text is the scene's full caption, naming every
-   * object's colour, instead of its GenEval prompt (DALL-E 3's recaptioning, in miniature).
+   * Share of training images (0-1) whose text is a caption naming every object's colour (of the
+   * kind `captionStyle` says) instead of its bare GenEval prompt (DALL-E 3's recaptioning, in
+   * miniature).
    * GenEval prompts name a colour in two of six tags only, and a generator trained on them
    * alone learns shapes long before it follows colour words.
    */
@@ -105,7 +106,7 @@ const STEP_SEED_STRIDE = 1_000_003;
 
 /**
  * One batch of world training data for a step: prompts and rendered images (PLAIN layout).
- * With `captionMix` > 0 that share of the texts is the scene's full caption instead (when
+ * With `captionMix` > 0 that share of the texts is a caption of `captionStyle` instead (when
  * its words fit the generator's `maxTokens`).
  * @example const { prompts, images } = worldBatch(8, 1, 0, 32);
  */
