@@ -11,6 +11,9 @@ import { InputError } from '../../errors.js';
 import { DEFAULT_GUIDANCE, DEFAULT_STEPS, loadGenerator, sampleImages } from '../../models/generator/index.js';
 import { setNumThreads } from '../../tensor/index.js';
 import { generatorTrainConfig, trainGenerator } from '../../train/generator/index.js';
+import { generatorPairs, type GeneratorPairStats } from '../../train/generator/pairs.js';
+import { samplePrompts } from '../../world/prompts.js';
+import { writePairs } from '../../world/pairs-disk.js';
 import { action, intOption, printJson, progress } from '../run.js';
 
 interface TrainOpts {
@@ -35,6 +38,20 @@ interface SampleOpts {
   prompt: string;
   n?: string;
   out: string;
+  steps?: string;
+  guidance?: string;
+  seed?: string;
+  threads?: string;
+  json?: boolean;
+}
+
+interface PairsOpts {
+  model: string;
+  out: string;
+  world?: string;
+  samples?: string;
+  pairsPerPrompt?: string;
+  evalShare?: string;
   steps?: string;
   guidance?: string;
   seed?: string;
@@ -102,6 +119,42 @@ export function runGenSample(o: SampleOpts): { files: string[] } {
   }
 }
 
+/** Runs `gen pairs`; exported for tests. Writes a pair manifest folder (atomically) and returns what sampling found. */
+export function runGenPairs(o: PairsOpts): { out: string; stats: GeneratorPairStats } {
+  const n = intOption('world', o.world, 600, 1);
+  const samplesPerPrompt = intOption('samples', o.samples, 8, 2);
+  const pairsPerPrompt = intOption('pairs-per-prompt', o.pairsPerPrompt, 2, 1);
+  const evalShare = num('eval-share', o.evalShare) ?? 0.1;
+  const seed = intOption('seed', o.seed, 0);
+  const steps = intOption('steps', o.steps, DEFAULT_STEPS, 1);
+  const guidance = num('guidance', o.guidance) ?? DEFAULT_GUIDANCE;
+  if (o.threads) setNumThreads(intOption('threads', o.threads, 1, 1));
+  const model = loadGenerator(o.model);
+  const bar = progress('gen pairs', n * samplesPerPrompt, { quiet: o.json ?? false });
+  let done = 0;
+  try {
+    const prompts = samplePrompts({ n, seed: seed * 7919 + 4242, domain: 'id' });
+    const { pairs, stats } = generatorPairs(model, prompts, {
+      samplesPerPrompt,
+      pairsPerPrompt,
+      evalShare,
+      seed,
+      steps,
+      guidance,
+      onProgress: (d) => {
+        bar.tick(d - done);
+        done = d;
+      },
+    });
+    if (pairs.length === 0) throw new InputError(`the generator's ${stats.images} samples gave no pairs (every prompt's samples were all correct or all wrong); draw more samples per prompt (--samples) or more prompts (--world)`);
+    writePairs(o.out, pairs);
+    return { out: o.out, stats };
+  } finally {
+    bar.stop();
+    model.dispose();
+  }
+}
+
 export function register(program: Command): void {
   const gen = program.command('gen').description('text-to-image flow generator: pretrain on world samples, sample images');
   gen
@@ -146,6 +199,29 @@ export function register(program: Command): void {
         const r = runGenSample(o);
         if (o.json) return printJson(r);
         process.stdout.write(r.files.join('\n') + '\n');
+      }),
+    );
+  gen
+    .command('pairs')
+    .description("preference pairs from a generator's own samples, labelled by the world oracle (correct vs wrong image of a prompt): a manifest folder for `rm train --data`")
+    .requiredOption('--model <dir>', 'generator folder (config.json + model.safetensors)')
+    .requiredOption('--out <dir>', 'pair folder to write (manifest.jsonl + media/; replaced atomically)')
+    .option('--world <n>', "world prompts (in-distribution, the six GenEval tags in turn)", '600')
+    .option('--samples <n>', 'samples per prompt', '8')
+    .option('--pairs-per-prompt <n>', 'most (correct, wrong) pairs kept per prompt', '2')
+    .option('--eval-share <x>', "share of prompts whose pairs form split 'id' (evaluation); the rest are 'train'", '0.1')
+    .option('--steps <n>', 'Euler steps', String(DEFAULT_STEPS))
+    .option('--guidance <x>', 'classifier-free guidance scale', String(DEFAULT_GUIDANCE))
+    .option('--seed <n>', 'seed of the prompts and the noise', '0')
+    .option('--threads <n>', 'libtorch threads')
+    .option('--json', 'print {out, stats} as JSON')
+    .action(
+      action((o: PairsOpts) => {
+        const r = runGenPairs(o);
+        if (o.json) return printJson(r);
+        const s = r.stats;
+        process.stdout.write(`${s.pairs} pairs (${Object.entries(s.bySplit).map(([k, v]) => `${k} ${v}`).join(', ')}) from ${s.images} samples of ${s.prompts} prompts, ${(s.correctRate * 100).toFixed(1)}% judged correct -> ${r.out}\n`);
+        for (const [tag, t] of Object.entries(s.byTag)) process.stdout.write(`  ${tag.padEnd(14)} ${String(t.pairs).padStart(5)} pairs, ${(t.correctRate * 100).toFixed(1)}% correct\n`);
       }),
     );
 }
