@@ -30,6 +30,7 @@ interface TrainOpts {
   task: string;
   criteria: string;
   pairs?: string;
+  worldPairs?: string;
   evalPairs?: string;
   out: string;
   steps?: string;
@@ -174,6 +175,7 @@ export function register(program: Command): void {
     .option('--task <t>', 'world task for in-memory pairs', 't2i')
     .option('--criteria <list>', 'criteria of in-memory world pairs', 'alignment')
     .option('--pairs <n>', 'in-memory training pairs', '20000')
+    .option('--world-pairs <n>', "with --data: also train on this many in-memory world pairs (keeps what the model knew about clean renders while it learns the folder's pairs)", '0')
     .option('--eval-pairs <n>', 'pairs per evaluation split', '500')
     .option('--media-role-std <x>', 'scale of the media role embeddings (a checkpoint without them gets a fresh table; 0 shares the text roles)')
     .option('--mix <list>', "auxiliary tasks trained alongside: 'pointwise' (each pair also as pointwise yes/no questions) and 'vqa' (visual questions and captions, one per pair), comma-separated")
@@ -192,7 +194,10 @@ export function register(program: Command): void {
         if (!['pairwise', 'pointwise', 'bt'].includes(paradigm)) throw new ConfigError(`--paradigm must be pairwise, pointwise or bt, got '${o.paradigm}'`);
         const ctx = parseContext(o.context, paradigm);
         const seed = intOption('seed', o.seed, 0);
-        const train = o.data ? await manifestPairs(o.data, 'train') : worldPairs({ task: o.task, criteria: criteriaList(o.criteria), split: 'train', n: intOption('pairs', o.pairs, 20000, 1), seed });
+        const world = (n: number): TrainPair[] => worldPairs({ task: o.task, criteria: criteriaList(o.criteria), split: 'train', n, seed });
+        const extra = intOption('world-pairs', o.worldPairs, 0);
+        if (extra > 0 && !o.data) throw new ConfigError('--world-pairs mixes world pairs into a --data folder; without --data use --pairs');
+        const train = o.data ? [...(await manifestPairs(o.data, 'train')), ...(extra > 0 ? world(extra) : [])] : world(intOption('pairs', o.pairs, 20000, 1));
         const evals = await evalSets(o);
         const overrides = o.mediaRoleStd === undefined ? {} : { mediaRoleStd: Number(o.mediaRoleStd) };
         const modelConfig = o.init ? vlmConfig({ ...vlmConfigFromJson(readCheckpointConfig(o.init)), ...overrides }) : vlmConfig({ ...vlmPreset(o.preset), ...overrides, vocab: fullVocab(), scalarHead: true });
@@ -204,7 +209,7 @@ export function register(program: Command): void {
         const bar = progress('rm train', steps, { quiet: o.json });
         const r = trainRewardModel({ out: o.out, config: cfg, model, items, evalSets: evals, resume: o.resume, onStep: (m) => bar.tick(1, { loss: m.loss.toFixed(3) }) });
         bar.stop();
-        const summary = { out: o.out, paradigm, context: ctx, params: r.model.parameterCount(), steps, evaluation: r.evaluation };
+        const summary = { out: o.out, paradigm, context: ctx, params: r.model.parameterCount(), steps, trainPairs: train.length, evaluation: r.evaluation };
         if (o.json) printJson(summary);
         else {
           process.stdout.write(`trained ${paradigm} reward model (${summary.params} parameters) -> ${o.out}\n`);

@@ -1,0 +1,58 @@
+/**
+ * `rewarddance rm train` through commander: a pair folder with world pairs mixed in
+ * (--world-pairs), and the error when --world-pairs comes without --data.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { makePairs } from '../../world/pairs.js';
+import { writePairs } from '../../world/pairs-disk.js';
+import { register } from './rm.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
+  const program = new Command().exitOverride();
+  register(program);
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  process.exitCode = 0;
+  try {
+    await program.parseAsync(['node', 'rewarddance', ...args]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { out, err, code };
+}
+
+describe('rm train --world-pairs', () => {
+  it("trains on the folder's train split plus the world pairs asked for", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rd-rmtrain-'));
+    dirs.push(dir);
+    const data = join(dir, 'pairs');
+    writePairs(data, [...makePairs({ n: 5, seed: 1, split: 'train' }), ...makePairs({ n: 3, seed: 2, split: 'id' })]);
+    const r = await run(['rm', 'train', '--preset', 'rd-xs', '--data', data, '--world-pairs', '7', '--steps', '2', '--batch', '4', '--out', join(dir, 'rm'), '--json']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.out) as { trainPairs: number; evaluation: Record<string, { n: number }> };
+    expect(summary.trainPairs).toBe(12);
+    expect(summary.evaluation.id?.n).toBe(3);
+    const plain = await run(['rm', 'train', '--preset', 'rd-xs', '--data', data, '--steps', '1', '--batch', '4', '--out', join(dir, 'rm2'), '--json']);
+    expect((JSON.parse(plain.out) as { trainPairs: number }).trainPairs).toBe(5);
+  }, 120_000);
+
+  it('--world-pairs without --data is a clear error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rd-rmtrain-'));
+    dirs.push(dir);
+    const r = await run(['rm', 'train', '--preset', 'rd-xs', '--world-pairs', '7', '--steps', '1', '--out', join(dir, 'rm')]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/--world-pairs mixes world pairs into a --data folder/);
+  });
+});
