@@ -5,8 +5,8 @@
  * GenEval's overall score (the mean of the per-tag accuracies), each with a 95% interval.
  */
 import { InputError } from '../errors.js';
-import { sampleImages, type FlowUNet } from '../models/generator/index.js';
-import { wilson } from '../train/generator/evaluate.js';
+import type { FlowUNet } from '../models/generator/index.js';
+import { sampleRecords, wilson } from '../train/generator/evaluate.js';
 import { readClassMap, readGeneval } from '../world/geneval.js';
 import { analyzeImage, scoreMetadata } from '../world/oracle.js';
 import { samplePrompts } from '../world/prompts.js';
@@ -16,8 +16,6 @@ import type { GenevalMetadata } from '../world/types.js';
 const Z95 = 1.959964;
 /** GenEval samples four images per prompt. */
 export const GENEVAL_SAMPLES_PER_PROMPT = 4;
-/** Images per forward batch: amortises per-call costs without large memory. */
-const SAMPLE_BATCH = 64;
 /** Seed of the world prompt set used when no metadata file is given (no training run draws it). */
 export const WORLD_GENEVAL_SEED = 5_151_515;
 
@@ -115,14 +113,8 @@ export function genevalVerdicts(model: FlowUNet, records: readonly GenevalMetada
   const k = opts.samplesPerPrompt ?? GENEVAL_SAMPLES_PER_PROMPT;
   if (!Number.isInteger(k) || k < 1) throw new InputError(`samples per prompt must be an integer >= 1, got ${k}`);
   const jobs = records.flatMap((r) => Array.from({ length: k }, () => r));
-  const verdicts: GenevalVerdict[] = [];
-  for (let i = 0; i < jobs.length; i += SAMPLE_BATCH) {
-    const part = jobs.slice(i, i + SAMPLE_BATCH);
-    const images = sampleImages(model, part.map((r) => r.prompt), { steps: opts.steps, guidance: opts.guidance, seed: (opts.seed ?? 0) + i });
-    images.forEach((img, j) => verdicts.push({ tag: part[j]!.tag, correct: scoreMetadata(analyzeImage(img), part[j]!).correct }));
-    opts.onProgress?.(verdicts.length, jobs.length);
-  }
-  return verdicts;
+  const images = sampleRecords(model, jobs, opts, opts.onProgress);
+  return images.map((img, i) => ({ tag: jobs[i]!.tag, correct: scoreMetadata(analyzeImage(img), jobs[i]!).correct }));
 }
 
 /**

@@ -90,15 +90,27 @@ export interface EvalOptions {
 const EVAL_BATCH = 64;
 
 /**
- * Samples one image per record and scores them with the oracle.
- * @example const e = evaluateGenerator(model, heldOutPrompts(256), { steps: 16, guidance: 2 }); e.score
+ * Samples one image per record, `batch` records a forward pass; image i's noise depends only on
+ * the seed and i (batch b starts at seed + b * batch), so two generators sampled with the same
+ * options are compared on the same noise. `onBatch` gets the images done so far.
+ * @example sampleRecords(model, heldOutPrompts(8), { steps: 16 }).length // 8
  */
-export function evaluateGenerator(model: FlowUNet, metas: readonly GenevalMetadata[], opts: EvalOptions = {}): OracleEval & { images: RgbImage[] } {
+export function sampleRecords(model: FlowUNet, metas: readonly Pick<GenevalMetadata, 'prompt'>[], opts: EvalOptions = {}, onBatch?: (done: number, total: number) => void): RgbImage[] {
   const batch = opts.batch ?? EVAL_BATCH;
   const images: RgbImage[] = [];
   for (let i = 0; i < metas.length; i += batch) {
     const part = metas.slice(i, i + batch);
     images.push(...sampleImages(model, part.map((m) => m.prompt), { steps: opts.steps, guidance: opts.guidance, seed: (opts.seed ?? 0) + i }));
+    onBatch?.(images.length, metas.length);
   }
+  return images;
+}
+
+/**
+ * Samples one image per record and scores them with the oracle.
+ * @example const e = evaluateGenerator(model, heldOutPrompts(256), { steps: 16, guidance: 2 }); e.score
+ */
+export function evaluateGenerator(model: FlowUNet, metas: readonly GenevalMetadata[], opts: EvalOptions = {}): OracleEval & { images: RgbImage[] } {
+  const images = sampleRecords(model, metas, opts);
   return { ...oracleJudge(images, metas), images };
 }

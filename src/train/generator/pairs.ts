@@ -8,15 +8,13 @@
 import { imageMedia, type RgbImage } from '../../data/image.js';
 import type { Split } from '../../data/manifest.js';
 import { InputError } from '../../errors.js';
-import { sampleImages, type FlowUNet } from '../../models/generator/index.js';
+import type { FlowUNet } from '../../models/generator/index.js';
 import { Rng } from '../../util/rng.js';
 import { alignmentRationale } from '../../world/captions.js';
 import { analyzeImage, scoreMetadata } from '../../world/oracle.js';
 import type { WorldPair } from '../../world/pairs.js';
 import type { GenevalMetadata } from '../../world/types.js';
-
-/** Images sampled per libtorch batch. */
-const BATCH = 64;
+import { sampleRecords } from './evaluate.js';
 
 export interface GeneratorPairOptions {
   /** Samples drawn per prompt (2 or more). */
@@ -64,17 +62,11 @@ export function generatorPairs(model: FlowUNet, prompts: readonly GenevalMetadat
   checkOptions(opts);
   if (prompts.length === 0) throw new InputError('generator pairs need at least one prompt');
   const k = opts.samplesPerPrompt;
-  const jobs = prompts.flatMap((p, i) => Array.from({ length: k }, () => ({ p, i })));
-  const judged: Judged[] = [];
-  for (let s = 0; s < jobs.length; s += BATCH) {
-    const part = jobs.slice(s, s + BATCH);
-    const images = sampleImages(model, part.map((j) => j.p.prompt), { steps: opts.steps, guidance: opts.guidance, seed: opts.seed + s });
-    images.forEach((img, j) => {
-      const a = analyzeImage(img);
-      judged.push({ img, objects: a.objects, correct: scoreMetadata(a, part[j]!.p).correct });
-    });
-    opts.onProgress?.(judged.length, jobs.length);
-  }
+  const jobs = prompts.flatMap((p) => Array.from({ length: k }, () => p));
+  const judged: Judged[] = sampleRecords(model, jobs, opts, opts.onProgress).map((img, j) => {
+    const a = analyzeImage(img);
+    return { img, objects: a.objects, correct: scoreMetadata(a, jobs[j]!).correct };
+  });
   const rng = new Rng(opts.seed * 7919 + 17);
   const pairs: WorldPair[] = [];
   const byTag: Record<string, { prompts: number; correct: number; pairs: number }> = {};
