@@ -1,6 +1,7 @@
 /**
  * `rewarddance rm train` through commander: a pair folder with world pairs mixed in
- * (--world-pairs), and the error when --world-pairs comes without --data.
+ * (--world-pairs), several folders in one --data list, and the errors when --world-pairs
+ * comes without --data or the list has an empty entry.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,4 +39,21 @@ describe('rm train --world-pairs', () => {
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/--world-pairs mixes world pairs into a --data folder/);
   });
+
+  it('--data takes a comma-separated list of folders and trains on all of them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rd-rmtrain-'));
+    dirs.push(dir);
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
+    writePairs(a, [...makePairs({ n: 4, seed: 1, split: 'train' }), ...makePairs({ n: 2, seed: 2, split: 'id' })]);
+    writePairs(b, [...makePairs({ n: 3, seed: 3, split: 'train' }), ...makePairs({ n: 5, seed: 4, split: 'id' })]);
+    const r = await run(['rm', 'train', '--preset', 'rd-xs', '--data', `${a},${b}`, '--steps', '1', '--batch', '4', '--out', join(dir, 'rm'), '--json']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.out) as { trainPairs: number; evaluation: Record<string, { n: number }> };
+    expect(summary.trainPairs).toBe(7);
+    expect(summary.evaluation.id?.n).toBe(7);
+    const bad = await run(['rm', 'train', '--preset', 'rd-xs', '--data', `${a},`, '--steps', '1', '--out', join(dir, 'rm2')]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/comma-separated list of folders, with no empty entry/);
+  }, 120_000);
 });

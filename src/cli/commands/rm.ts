@@ -17,7 +17,7 @@ import { pairItems, type TrainPair } from '../../train/reward/data.js';
 import { evaluatePairs } from '../../train/reward/evaluate.js';
 import { auxiliaryItems, defaultVocabulary, pretrainItems } from '../../train/reward/pretrain-data.js';
 import { evaluateVqa } from '../../train/reward/pretrain-eval.js';
-import { manifestPairs, parseContext, worldPairs } from '../../train/reward/sources.js';
+import { manifestPairs, manifestPairsOrNone, parseContext, worldPairs } from '../../train/reward/sources.js';
 import { DEFAULT_RM_TRAIN_CONFIG, trainRewardModel, type RmTrainConfig } from '../../train/reward/trainer.js';
 import { action, intOption, printJson, progress } from '../run.js';
 
@@ -69,11 +69,9 @@ async function evalSets(o: { data?: string; task: string; criteria: string; eval
   if (o.data) {
     const out: Record<string, TrainPair[]> = {};
     for (const split of ['id', 'ood'] as Split[]) {
-      try {
-        out[split] = (await manifestPairs(o.data, split)).slice(0, n);
-      } catch {
-        // a manifest without that split simply has no evaluation for it
-      }
+      // a manifest without that split simply has no evaluation for it
+      const pairs = (await manifestPairsOrNone(o.data, split)).slice(0, n);
+      if (pairs.length > 0) out[split] = pairs;
     }
     return out;
   }
@@ -171,7 +169,7 @@ export function register(program: Command): void {
     .option('--init <ckpt>', 'start from this checkpoint (e.g. a pretrained VLM)')
     .option('--paradigm <p>', 'pairwise | pointwise | bt', 'pairwise')
     .option('--context <list>', 'none, or instruction,reference,examples:K,cot:decision-first|reason-first', 'instruction')
-    .option('--data <dir>', 'pair manifest folder (default: generate world pairs in memory)')
+    .option('--data <dirs>', 'pair manifest folder, or several comma-separated (default: generate world pairs in memory)')
     .option('--task <t>', 'world task for in-memory pairs', 't2i')
     .option('--criteria <list>', 'criteria of in-memory world pairs', 'alignment')
     .option('--pairs <n>', 'in-memory training pairs', '20000')
@@ -220,7 +218,7 @@ export function register(program: Command): void {
   rm.command('eval')
     .description('evaluate a reward model checkpoint on pairs')
     .requiredOption('--model <ckpt>', 'checkpoint folder')
-    .option('--data <dir>', 'pair manifest folder (default: world pairs)')
+    .option('--data <dirs>', 'pair manifest folder, or several comma-separated (default: world pairs)')
     .option('--split <s>', `split (${SPLITS.join(', ')})`, 'id')
     .option('--task <t>', 'world task', 't2i')
     .option('--criteria <list>', 'criteria of world pairs', 'alignment')

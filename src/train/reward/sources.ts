@@ -21,8 +21,27 @@ async function loadMedia(dir: string, path: string, frames: number | undefined):
   return imageMedia(img);
 }
 
-/** Pairs from a manifest folder, optionally only one split. */
-export async function manifestPairs(dir: string, split?: Split): Promise<TrainPair[]> {
+/**
+ * Pairs from one manifest folder, or from several given as a comma-separated list (their
+ * pairs concatenated in order), optionally only one split. Fails when none is left.
+ * @example await manifestPairs('runs/pairs-a,runs/pairs-b', 'train')
+ */
+export async function manifestPairs(dirs: string, split?: Split): Promise<TrainPair[]> {
+  const out = await manifestPairsOrNone(dirs, split);
+  if (out.length === 0) throw new InputError(`${dirs}: no usable pairs${split ? ` in split '${split}'` : ''}`);
+  return out;
+}
+
+/** As manifestPairs, but an empty result is returned, not an error (a split a dataset lacks). */
+export async function manifestPairsOrNone(dirs: string, split?: Split): Promise<TrainPair[]> {
+  const list = dirs.split(',').map((d) => d.trim());
+  if (list.some((d) => d === '')) throw new ConfigError(`--data '${dirs}': expected a folder or a comma-separated list of folders, with no empty entry`);
+  const out: TrainPair[] = [];
+  for (const dir of list) out.push(...(await folderPairs(dir, split)));
+  return out;
+}
+
+async function folderPairs(dir: string, split: Split | undefined): Promise<TrainPair[]> {
   const { dir: base, pairs } = readManifest(dir);
   const out: TrainPair[] = [];
   for (const p of pairs) {
@@ -40,7 +59,6 @@ export async function manifestPairs(dir: string, split?: Split): Promise<TrainPa
       tag: p.tag,
     });
   }
-  if (out.length === 0) throw new InputError(`${dir}: no usable pairs${split ? ` in split '${split}'` : ''}`);
   return out;
 }
 
