@@ -100,5 +100,19 @@ describe('rl --algo refl', () => {
     await expect(runRl({ ...base, algo: 'grpo', reward: 'oracle', refs: '4' })).rejects.toThrow(/--anchor is a ReFL option/);
     await expect(runRl({ ...base, algo: 'grpo', reward: 'oracle', refs: '4', anchor: undefined })).rejects.toThrow(/--refs sets the reference tournament of pairwise rewards; 'oracle' is pointwise/);
     await expect(runRl({ ...base, algo: 'grpo', reward: pairwise, refs: '17', anchor: undefined })).rejects.toThrow(/--refs must be at most 16/);
+    await expect(runRl({ ...base, algo: 'grpo', reward: pairwise, anchor: undefined, rewardOrders: 'both' })).rejects.toThrow(/--reward-orders is a ReFL option/);
+    await expect(runRl({ ...base, reward: pairwise, rewardOrders: 'two' })).rejects.toThrow(/--reward-orders must be one of one, both, got 'two'/);
+    await expect(runRl({ ...base, reward: pointwise, rewardOrders: 'both' })).rejects.toThrow(/--reward-orders both .* is pointwise/);
   });
+
+  it('--reward-orders both trains against the pairwise checkpoint read in both orders', async () => {
+    const out = join(dir, 'both');
+    const m = await runRl({ ...common, reward: pairwise, steps: '1', out, rewardOrders: 'both' });
+    expect(m?.step).toBe(1);
+    const one = await runRl({ ...common, reward: pairwise, steps: '1', out: join(dir, 'one') });
+    // same generator, prompts, references and noise: only the reading of the pair differs
+    expect(m!.reward).not.toBeCloseTo(one!.reward, 6);
+    expect(m!.reward).toBeGreaterThan(0);
+    expect(m!.reward).toBeLessThan(1);
+  }, 60_000);
 });

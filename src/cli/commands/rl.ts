@@ -15,7 +15,7 @@ import { loadRewardModel, ORACLE_SPEC } from '../../rewards/load.js';
 import { parseWorldPrompt } from '../../rewards/oracle.js';
 import { trainGrpo, type GrpoStepMetrics } from '../../train/grpo/index.js';
 import type { RlRunBase } from '../../train/grpo/run-loop.js';
-import { FrozenVlmReward, MAX_REFERENCE_CANDIDATES, trainRefl, type ReflStepMetrics } from '../../train/refl/index.js';
+import { FrozenVlmReward, MAX_REFERENCE_CANDIDATES, REWARD_ORDERS, trainRefl, type ReflStepMetrics, type RewardOrders } from '../../train/refl/index.js';
 import { readGeneval } from '../../world/geneval.js';
 import type { GenevalMetadata } from '../../world/types.js';
 import { action, intOption, printJson, progress } from '../run.js';
@@ -36,6 +36,7 @@ interface RlOpts {
   beta?: string;
   refs?: string;
   anchor?: string;
+  rewardOrders?: string;
   evalEvery?: string;
   evalSamples?: string;
   threads?: string;
@@ -86,6 +87,8 @@ export async function runRl(o: RlOpts): Promise<RlStepMetrics | null> {
   const refl = o.algo === 'refl';
   if (refl && o.beta !== undefined) throw new InputError('--beta (KL to the pretrained model) is a GRPO option; ReFL is anchored by --anchor (flow-matching loss weight on world samples)');
   if (!refl && o.anchor !== undefined) throw new InputError('--anchor is a ReFL option (--algo refl)');
+  if (!refl && o.rewardOrders !== undefined) throw new InputError('--reward-orders is a ReFL option (--algo refl)');
+  if (o.rewardOrders !== undefined && !(REWARD_ORDERS as readonly string[]).includes(o.rewardOrders)) throw new InputError(`--reward-orders must be one of ${REWARD_ORDERS.join(', ')}, got '${o.rewardOrders}'`);
   const steps = intOption('steps', o.steps, 1, 1);
   const prompts = readPromptFile(o.prompts);
   const config: Record<string, unknown> = {};
@@ -119,7 +122,8 @@ export async function runRl(o: RlOpts): Promise<RlStepMetrics | null> {
 async function runRefl(o: RlOpts, steps: number, prompts: ReturnType<typeof readPromptFile>, config: Record<string, unknown>): Promise<ReflStepMetrics | null> {
   const rm = await reflReward(o.reward);
   try {
-    const reward = FrozenVlmReward.fromRewardModel(rm);
+    if (o.rewardOrders === 'both' && rm.mode !== 'pairwise') throw new InputError(`--reward-orders both reads a pairwise reward in both orders; '${o.reward}' is ${rm.mode}`);
+    const reward = FrozenVlmReward.fromRewardModel(rm, { orders: (o.rewardOrders ?? 'one') as RewardOrders });
     return await withProgress('rl refl', o, steps, prompts, config, (m: ReflStepMetrics) => ({ reward: m.reward.toFixed(3), std: m.rewardStd.toFixed(3), drift: m.drift.toExponential(1) }), (base) => trainRefl({ ...base, reward, judge: rm }));
   } finally {
     rm.close();
@@ -186,6 +190,7 @@ export function register(program: Command): void {
     .option('--beta <x>', 'GRPO: KL weight to the pretrained model')
     .option('--refs <n>', `pairwise rewards (GRPO and ReFL): pretrained samples per prompt in the reference tournament (1-${MAX_REFERENCE_CANDIDATES}, default 8)`)
     .option('--anchor <x>', 'ReFL: weight of the flow-matching loss on world samples (default 1)')
+    .option('--reward-orders <o>', "ReFL with a pairwise reward: 'one' asks P(yes | reference, candidate); 'both' also asks with the two swapped and averages, (p + 1 - p_swapped) / 2, which cancels the model's position bias at twice its cost (default one)")
     .option('--eval-every <n>', 'oracle evaluation on held-out prompts every N steps')
     .option('--eval-samples <n>', 'held-out prompts per evaluation (>= 256 for a useful interval)')
     .option('--threads <n>', 'libtorch threads')

@@ -1,12 +1,13 @@
 /**
  * FrozenVlmReward: equals the non-differentiable scorer's reward (pairwise, pointwise,
  * decision-first, Bradley-Terry), sends gradients to the candidate's pixels that match finite
- * differences, leaves the VLM's parameters without gradients and with their flags as they were.
+ * differences, leaves the VLM's parameters without gradients and with their flags as they were;
+ * the both-orders pairwise reward is the mean of the two orders the scorer gives.
  */
 import { describe, expect, test } from 'vitest';
 import { imageMedia, type RgbImage } from '../../data/image.js';
 import { SPECIAL_TOKENS } from '../../data/tokenizer.js';
-import { InputError, ShapeError } from '../../errors.js';
+import { ConfigError, InputError, ShapeError } from '../../errors.js';
 import { vlmConfig } from '../../models/vlm/config.js';
 import { TinyVlm } from '../../models/vlm/model.js';
 import { DEFAULT_CONTEXT, type ContextOptions } from '../../models/vlm/prompting.js';
@@ -117,6 +118,29 @@ describe('FrozenVlmReward', () => {
       const numeric = (along(h) - along(-h)) / (2 * h);
       expect(Math.abs(numeric - analytic)).toBeLessThan(0.02 * Math.abs(analytic) + 1e-4);
     });
+    rm.dispose();
+  });
+
+  test("orders 'both': (p(ref, cand) + 1 - p(cand, ref)) / 2 from the scorer, with a gradient to the candidate", () => {
+    const m = model(6);
+    const rm = new FrozenVlmReward('tiny-both', m, 'pairwise', DEFAULT_CONTEXT, { orders: 'both' });
+    const ask = (cand: readonly RgbImage[], ref: readonly RgbImage[]): number[] =>
+      rm.scorer.score(PROMPTS.map((prompt, i) => ({ task: 't2i', prompt, criteria: 'alignment', candidate: imageMedia(cand[i]!), reference: imageMedia(ref[i]!) }))).map((s) => s.reward);
+    const forward = ask(cands, refs);
+    const swapped = ask(refs, cands);
+    const expected = forward.map((p, i) => (p + 1 - swapped[i]!) / 2);
+    // the orders must disagree somewhere, or the mean would equal either one
+    expect(Math.max(...forward.map((p, i) => Math.abs(p - (1 - swapped[i]!))))).toBeGreaterThan(0.02);
+    tidy(() => {
+      const x = imagesToTensor(cands, 32).requiresGrad_();
+      const r = rm.rewardTensor(x, PROMPTS, imagesToTensor(refs, 32));
+      expect(r.shape).toEqual([PROMPTS.length]);
+      r.toList().forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(1e-5));
+      r.sum().backward();
+      expect(x.grad!.abs().sum().item()).toBeGreaterThan(0);
+    });
+    for (const p of m.parameters()) expect(p.grad === null || p.grad.abs().sum().item() === 0).toBe(true);
+    expect(() => new FrozenVlmReward('pw', m, 'pointwise', POINTWISE, { orders: 'both' })).toThrow(ConfigError);
     rm.dispose();
   });
 

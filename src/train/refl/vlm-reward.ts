@@ -17,7 +17,7 @@ import { questionSegments, type ContextOptions } from '../../models/vlm/promptin
 import { VlmScorer, type Paradigm } from '../../models/vlm/scorer.js';
 import { buildBatch, type BatchSegment } from '../../models/vlm/sequence.js';
 import { loadVlmCheckpoint, type LocalVlmRewardModel } from '../../rewards/generative.js';
-import type { Tensor } from '../../tensor/index.js';
+import { cat, type Tensor } from '../../tensor/index.js';
 import type { DifferentiableReward } from './types.js';
 
 export interface VlmRewardOptions {
@@ -25,7 +25,18 @@ export interface VlmRewardOptions {
   readonly criteria?: string;
   /** The task named in the instruction (default 't2i'; the generator is text-to-image). */
   readonly task?: string;
+  /**
+   * Pairwise models: 'one' asks P(yes | reference, candidate) as the model was trained to be
+   * asked; 'both' also asks with the two swapped and returns (P(yes | ref, cand) + 1 -
+   * P(yes | cand, ref)) / 2, the order-debiased score `rm eval` measures accuracy with (twice
+   * the reward model's cost). Default 'one'.
+   */
+  readonly orders?: RewardOrders;
 }
+
+/** How a pairwise reward reads a (reference, candidate) pair: one order, or both averaged. */
+export const REWARD_ORDERS = ['one', 'both'] as const;
+export type RewardOrders = (typeof REWARD_ORDERS)[number];
 
 /**
  * P(yes | instruction, prompt, [reference,] candidate) of a tiny-VLM checkpoint, differentiable
@@ -40,6 +51,7 @@ export class FrozenVlmReward implements DifferentiableReward {
   readonly scorer: VlmScorer;
   private readonly criteria: string;
   private readonly task: string;
+  readonly orders: RewardOrders;
   private owned = true;
 
   constructor(readonly id: string, readonly model: TinyVlm, readonly paradigm: Paradigm, readonly context: ContextOptions, opts: VlmRewardOptions = {}) {
@@ -52,6 +64,9 @@ export class FrozenVlmReward implements DifferentiableReward {
     this.mode = paradigm === 'pairwise' ? 'pairwise' : 'pointwise';
     this.criteria = opts.criteria ?? 'alignment';
     this.task = opts.task ?? 't2i';
+    this.orders = opts.orders ?? 'one';
+    if (!(REWARD_ORDERS as readonly string[]).includes(this.orders)) throw new ConfigError(`${id}: orders must be one of ${REWARD_ORDERS.join(', ')}, got '${String(this.orders)}'`);
+    if (this.orders === 'both' && paradigm !== 'pairwise') throw new ConfigError(`${id}: orders 'both' is for pairwise checkpoints; this one is ${paradigm}`);
   }
 
   /** Loads a checkpoint folder (config.json + model.safetensors); the id is the folder's name. */
@@ -85,6 +100,18 @@ export class FrozenVlmReward implements DifferentiableReward {
       if (!references) throw new InputError(`${this.id} is a pairwise reward model: rewardTensor needs one reference image per candidate`);
       if (references.shape.join(',') !== images.shape.join(',')) throw new ShapeError(`${this.id}: references must be shaped like the images [${images.shape.join(', ')}], got [${references.shape.join(', ')}]`);
     }
+    if (this.mode === 'pairwise' && this.orders === 'both') {
+      // candidate second, then candidate first: P = (p(ref, cand) + 1 - p(cand, ref)) / 2
+      const ref = references!.detach();
+      const p = this.forward(cat([images, ref]), [...prompts, ...prompts], cat([ref, images])); // (2B)
+      return p.slice(0, 0, b).add(p.slice(0, b, 2 * b).neg().add(1)).mul(0.5); // (B)
+    }
+    return this.forward(images, prompts, references?.detach());
+  }
+
+  /** P(yes) (or the BT sigmoid) of each (reference, candidate) question, differentiable in both image tensors. */
+  private forward(images: Tensor, prompts: readonly string[], references: Tensor | undefined): Tensor {
+    const s = this.imageSize;
     // The sequence layout (and text ids, mask) of the scorer's own questions; blank images stand
     // in for the media and are swapped for the pixel tensors below.
     const blank = imageMedia(blankImage(s, s));
@@ -96,7 +123,7 @@ export class FrozenVlmReward implements DifferentiableReward {
     const segments: BatchSegment[] = batch.segments.map((g) => {
       if (g.kind !== 'image') return g;
       if (g.role === 'candidate') return { ...g, pixels: images };
-      if (g.role === 'reference') return { ...g, pixels: references!.detach() };
+      if (g.role === 'reference') return { ...g, pixels: references! };
       return g;
     });
     const params = this.model.parameters();
