@@ -12,21 +12,20 @@ import { videoMedia, type RgbImage } from '../data/image.js';
 import { CRITERIA, type Criterion, type Split } from '../data/manifest.js';
 import { InputError } from '../errors.js';
 import { Rng } from '../util/rng.js';
-import { alignmentRationale, qualityRationale, type QualityPart, type RationaleNames } from './captions.js';
+import { qualityRationale, type RationaleNames } from './captions.js';
 import { breakScene, degradeImage, type Degradation, type DegradationSpec } from './degrade.js';
 import { errorsFor, swapOrCopyColor, type AlignmentError } from './errors-t2i.js';
-import { clausePhrase } from './geneval.js';
 import type { PairOptions, WorldPair } from './pairs.js';
 import { ID_LAYOUT, OOD_LAYOUT, type LayoutStyle } from './scene.js';
-import type { Detection } from './score.js';
 import type { GenevalMetadata, MotionKind } from './types.js';
 import { SPEEDS } from './types.js';
 import {
-  DEFAULT_FRAMES, SLOW_GROUP, VIDEO_TAGS, addMovingDistractors, directionsFor, kindsFor, checkFrames, clipFor, clipScene, definitePhrase, drawVideoPrompt, layoutMovers, motionPhrase, moverFits, placeMover,
+  DEFAULT_FRAMES, SLOW_GROUP, VIDEO_TAGS, addMovingDistractors, directionsFor, kindsFor, checkFrames, clipFor, clipScene, drawVideoPrompt, layoutMovers, moverFits, placeMover,
   relationsKept, renderClip, shrunkStyle, velocityFor, videoPromptFor, type Clip, type Mover, type VideoTask,
 } from './video.js';
 import { TEMPORAL_DEGRADATIONS, degradeClip } from './video-degrade.js';
-import { analyzeVideo, clipTracks, frameMetadata, motionHolds, scoreClip, scoreVideo, trackIdentity, trackMotion, type ConsistencyScore, type Track, type VideoAnalysis } from './video-oracle.js';
+import { consistencyRationale, readClip, readPixels, videoAlignmentRationale, videoMotionRationale } from './video-rationale.js';
+import { scoreClip } from './video-oracle.js';
 import { COLORS, ID_COUNTS, OOD_COUNTS, SHAPES } from './vocab.js';
 import { namedClasses } from './scene.js';
 
@@ -363,98 +362,6 @@ function renderVideo(clip: Clip, spec: DegradationSpec | undefined, shift: Sourc
   }
   if (shift) frames = frames.map((f) => degradeImage(f, shift.spec, new Rng(shift.seed)));
   return frames;
-}
-
-// ---------------------------------------------------------------- rationales
-
-/** What a rationale needs from one video: per-frame detections, tracks and the verdicts. */
-interface Reading {
-  readonly dets: readonly (readonly Detection[])[];
-  readonly tracks: readonly Track[];
-  readonly frameCorrect: readonly boolean[];
-  readonly motionOk: readonly boolean[];
-  readonly consistency: ConsistencyScore;
-  readonly quality?: Readonly<Record<QualityPart, number>>;
-}
-
-function readPixels(frames: readonly RgbImage[], meta: GenevalMetadata): Reading {
-  const a: VideoAnalysis = analyzeVideo(frames);
-  const s = scoreVideo(a, meta);
-  const parts: QualityPart[] = ['shapes', 'sharpness', 'noise', 'cast', 'fragments'];
-  const quality = Object.fromEntries(parts.map((k) => [k, a.frames.reduce((acc, f) => acc + f.quality[k], 0) / a.frames.length])) as Record<QualityPart, number>;
-  return { dets: a.frames.map((f) => f.objects), tracks: a.tracks, frameCorrect: s.frameCorrect, motionOk: s.motionClauses.map((c) => c.ok), consistency: s.consistency, quality };
-}
-
-function readClip(clip: Clip, meta: GenevalMetadata): Reading {
-  const s = scoreClip(clip, meta);
-  const tracks = clipTracks(clip);
-  const dets = Array.from({ length: clip.frames }, (_, t) =>
-    tracks.flatMap((tr) => tr.points.filter((p) => p.frame === t).map((p) => ({ shape: p.shape, color: p.color, x0: p.cx - p.size / 2, y0: p.cy - p.size / 2, x1: p.cx + p.size / 2, y1: p.cy + p.size / 2 }))),
-  );
-  return { dets, tracks, frameCorrect: s.frameCorrect, motionOk: s.motionClauses.map((c) => c.ok), consistency: s.consistency };
-}
-
-/** Why the chosen video follows the prompt's objects better: the first frame the rejected one gets wrong. */
-function videoAlignmentRationale(meta: GenevalMetadata, c: Reading, r: Reading, names: RationaleNames): string {
-  // the last frame carries every object clause (appearing objects included); else the first failing frame after the start
-  const last = r.frameCorrect.length - 1;
-  const t = r.frameCorrect[last] ? r.frameCorrect.findIndex((ok, k) => k > 0 && !ok) : last;
-  if (t < 0) return videoMotionRationale(meta, c, r, names);
-  const fm = { ...meta, ...frameMetadata(meta, t, r.frameCorrect.length) };
-  return alignmentRationale(fm, c.dets[t]!, r.dets[t]!, names);
-}
-
-/** What a track does, in rationale words ("moves left quickly", "stays still", "turns blue"). */
-function observed(tr: Track | undefined, kind: MotionKind, frames: number): string {
-  if (!tr) return 'is missing';
-  const mo = trackMotion(tr, frames);
-  if (kind === 'appear' && mo.firstFrame === 0) return 'is there from the start';
-  if (kind !== 'appear' && mo.firstFrame > 0) return 'appears late';
-  if (kind === 'recolor' || mo.startColor !== mo.endColor) return mo.startColor === mo.endColor ? 'keeps its color' : `turns ${mo.endColor}`;
-  return mo.speed === 'still' ? 'stays still' : `moves ${mo.direction} ${mo.speed}`;
-}
-
-/** Why the chosen video's motion follows the prompt better: the first motion clause the rejected video fails. */
-function videoMotionRationale(meta: GenevalMetadata, c: Reading, r: Reading, names: RationaleNames): string {
-  const tail = c.motionOk.every(Boolean) ? ` while ${names.chosen} matches it` : '';
-  const k = r.motionOk.findIndex((ok) => !ok);
-  const m = meta.motion?.[k];
-  if (!m) return `${names.rejected} matches the prompt less well${tail}`;
-  const cl = meta.include[m.index]!;
-  const frames = r.frameCorrect.length;
-  // the clause's object in the rejected video: a track that starts as its class (and colour)
-  const cands = r.tracks.filter((tr) => tr.points.length > 0 && trackIdentity(tr, 'start').shape === cl.class && (!cl.color || trackIdentity(tr, 'start').color === cl.color));
-  const tr = cands.find((x) => !motionHolds(x, cl, m, frames)) ?? cands[0];
-  return `the prompt asks for ${clausePhrase(cl)} ${motionPhrase(m, cl.count > 1, 't2v')} but in ${names.rejected} ${definitePhrase({ class: cl.class, count: 1 })} ${observed(tr, m.kind, frames)}${tail}`;
-}
-
-/** Why the chosen video is more consistent: the part where the rejected one falls furthest behind. */
-function consistencyRationale(c: Reading, r: Reading, names: RationaleNames): string {
-  const parts = ['identity', 'jumps', 'flicker', 'continuity'] as const;
-  let worst: (typeof parts)[number] = 'identity';
-  let gap = -Infinity;
-  for (const p of parts) {
-    const g = c.consistency[p] - r.consistency[p];
-    if (g > gap) {
-      gap = g;
-      worst = p;
-    }
-  }
-  const tail = c.consistency.score > 0.95 ? ` while ${names.chosen} is consistent` : '';
-  if (gap <= 0) return `${names.rejected} is slightly less consistent than ${names.chosen}`;
-  if (worst === 'flicker') return `${names.rejected} flickers${tail}`;
-  if (worst === 'continuity') return `in ${names.rejected} an object disappears${tail}`;
-  if (worst === 'jumps') {
-    const tr = r.tracks.find((x) => x.points.some((p, k) => k > 0 && Math.hypot(p.cx - x.points[k - 1]!.cx, p.cy - x.points[k - 1]!.cy) > 0.1));
-    return `in ${names.rejected} the ${tr ? trackIdentity(tr, 'start').shape : 'object'} jumps${tail}`;
-  }
-  for (const tr of r.tracks) {
-    const a = trackIdentity(tr, 'start');
-    const b = trackIdentity(tr, 'end');
-    if (a.shape !== b.shape) return `in ${names.rejected} the ${a.shape} changes into a ${b.shape}${tail}`;
-    if (a.color !== b.color) return `in ${names.rejected} the ${a.shape} changes from ${a.color} into ${b.color}${tail}`;
-  }
-  return `in ${names.rejected} an object changes${tail}`;
 }
 
 // ---------------------------------------------------------------- pairs
