@@ -1,6 +1,7 @@
 /**
  * The scaling study at the `tiny` budget on a tiny generator: every part runs, study.json
- * validates against the report schema, and the report is written.
+ * validates against the report schema, and the report is written; resume checks the budget,
+ * seed and the generator's weights.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { FlowUNet, generatorConfig, saveGenerator } from '../models/generator/in
 import { manualSeed } from '../tensor/index.js';
 import { runStudyScaling, studyStatus } from '../cli/commands/study.js';
 import { parseStudy } from './report/index.js';
-import { readStudyProgress, studyBudget } from './study.js';
+import { generatorDigest, readStudyProgress, studyBudget } from './study.js';
 
 describe('scaling study', () => {
   it('runs the tiny budget end to end and writes a valid study.json and report', async () => {
@@ -55,6 +56,25 @@ describe('scaling study', () => {
       study.accuracy.filter((a) => !(a.preset === 'rd-s' && a.paradigm === 'bt' && a.init === 'scratch')).map((a) => a.oodAccuracy),
     );
     expect(again.rl).toEqual(study.rl);
+
+    // the key holds the generator's weights digest: a study from before it was recorded adopts
+    // it on resume, and a retrained generator in the same folder is refused
+    const unitsFile = join(out, '.work', 'units.json');
+    const keyed = JSON.parse(readFileSync(unitsFile, 'utf8')) as { key: { generatorDigest?: string } };
+    expect(keyed.key.generatorDigest).toBe(generatorDigest(gen));
+    delete keyed.key.generatorDigest;
+    writeFileSync(unitsFile, JSON.stringify(keyed));
+    await runStudyScaling({ out, budget: 'tiny', generator: gen, resume: true, json: true }, 'x');
+    expect((JSON.parse(readFileSync(unitsFile, 'utf8')) as { key: { generatorDigest?: string } }).key.generatorDigest).toBe(generatorDigest(gen));
+    const gen2 = join(dir, 'gen2');
+    manualSeed(1);
+    const other = new FlowUNet(generatorConfig('tiny'));
+    saveGenerator(gen2, other);
+    other.dispose();
+    const before = readFileSync(unitsFile, 'utf8');
+    for (const f of ['config.json', 'model.safetensors']) writeFileSync(join(gen, f), readFileSync(join(gen2, f)));
+    await expect(runStudyScaling({ out, budget: 'tiny', generator: gen, resume: true, json: true }, 'x')).rejects.toThrow(/generator in '.*' has changed since the study .* started \(weights digest [0-9a-f]{16}, now [0-9a-f]{16}\)/);
+    expect(readFileSync(unitsFile, 'utf8')).toBe(before);
 
     // study status: a finished study has nothing pending and the same rows; a stopped one lists
     // what is left and still writes a partial study.json that the report accepts

@@ -7,6 +7,7 @@
  * in the report format and the report beside it. Checkpoints go to `<out>/.work/` (the report
  * does not look into dot folders).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RgbImage } from '../data/image.js';
@@ -135,6 +136,23 @@ interface StudyKey {
   readonly budget: StudyBudget;
   readonly seed: number;
   readonly generator: string;
+  /**
+   * sha256 (first 16 hex digits) of the generator's config.json and model.safetensors: the
+   * folder name alone would let a retrained generator slip into a resumed study. Studies
+   * started before it was recorded adopt the digest of the generator they are resumed with.
+   */
+  readonly generatorDigest?: string;
+}
+
+/** The digest of a generator folder's config and weights (StudyKey.generatorDigest). */
+export function generatorDigest(dir: string): string {
+  const h = createHash('sha256');
+  for (const f of ['config.json', 'model.safetensors']) {
+    const file = join(dir, f);
+    if (!existsSync(file)) throw new InputError(`generator folder '${dir}' has no ${f}; pass a folder written by 'rewarddance gen train'`);
+    h.update(f).update(readFileSync(file));
+  }
+  return h.digest('hex').slice(0, 16);
 }
 
 /** The file in `.work` that lists the study's finished units and their results. */
@@ -172,10 +190,16 @@ class StudyUnits {
     }
     if (!resume) throw new InputError(`'${work}' already holds a study (${UNITS_FILE}); pass --resume to continue it, or choose another --out`);
     const saved = readUnitsFile(this.file);
-    if (JSON.stringify(saved.key) !== JSON.stringify(key)) {
+    const { generatorDigest: savedDigest, ...savedRest } = saved.key ?? ({} as Partial<StudyKey>);
+    const { generatorDigest: digest, ...rest } = key;
+    if (JSON.stringify(savedRest) !== JSON.stringify(rest)) {
       throw new InputError(`the study in '${work}' was started with another budget, seed or generator (${JSON.stringify(saved.key).slice(0, 300)}); resume it with the same options, or choose another --out`);
     }
+    if (savedDigest !== undefined && digest !== undefined && savedDigest !== digest) {
+      throw new InputError(`the generator in '${key.generator}' has changed since the study in '${work}' started (weights digest ${savedDigest}, now ${digest}): its ReFL and Best-of-N units would mix two generators; put the original back, or choose another --out`);
+    }
     Object.assign(this.done, saved.units);
+    this.save(); // a study from before the digest was recorded adopts this generator's
   }
 
   /** The unit's saved result, or runs it and saves its result; `cached` says which. */
@@ -210,7 +234,7 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
   setNumThreads(opts.threads ?? DEFAULT_RM_TRAIN_CONFIG.threads);
   const work = join(opts.out, '.work');
   mkdirSync(work, { recursive: true });
-  const units = new StudyUnits(work, { budget: b, seed, generator: opts.generator }, opts.resume === true);
+  const units = new StudyUnits(work, { budget: b, seed, generator: opts.generator, generatorDigest: generatorDigest(opts.generator) }, opts.resume === true);
   // the units, plus pairs and floor, Best-of-N and the report
   const total = unitNames(b).length + 3;
   let done = 0;
