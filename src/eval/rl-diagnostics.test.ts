@@ -42,6 +42,23 @@ describe('hacking alarm', () => {
     expect(healthy.fired).toBe(false);
     expect(healthy.qualityChange).toBeCloseTo(0, 12);
   });
+  it('counts the evaluation before training (step 0, no reward) as the baseline', () => {
+    // the shape of a measured ReFL run (docs/results/refl-genrm-2026-11-27, rd-rm-tiny fine-tuned on 3532
+    // generated pairs, lr 2e-5): quality 0.865 -> 0.832 -> 0.795 at steps 0 / 40 / 80, reward +0.13
+    const run: CurvePoint[] = [
+      { step: 0, oracle: 0.328, heldOutReward: 0.432, quality: 0.865 },
+      ...Array.from({ length: 80 }, (_, i) => {
+        const s = i + 1;
+        return { step: s, reward: 0.35 + 0.0033 * s + 0.02 * Math.sin(s), ...(s === 40 ? { oracle: 0.359, heldOutReward: 0.547, quality: 0.832 } : s === 80 ? { oracle: 0.332, heldOutReward: 0.613, quality: 0.795 } : {}) };
+      }),
+    ];
+    const v = hackingAlarm(run);
+    expect(v.fired).toBe(true);
+    expect(v.reason).toMatch(/over steps 0-80 while the oracle's image quality fell -0\.070/);
+    expect(v.oracleChange).toBeCloseTo(0.004, 9);
+    // without the baseline only steps 40 and 80 are compared, and the 0.037 quality drop is inside the noise
+    expect(hackingAlarm(run.slice(1)).fired).toBe(false);
+  });
   it('stays quiet when reward and oracle rise together, or nothing moves', () => {
     expect(hackingAlarm(curve(40, (s) => 0.5 + 0.01 * s, (s) => 0.5 + 0.005 * s, 2)).fired).toBe(false);
     expect(hackingAlarm(curve(40, () => 0.5, () => 0.5, 3)).fired).toBe(false);

@@ -77,8 +77,8 @@ export function parameterDrift(params: readonly Tensor[], reference: readonly Te
 /** One point of the curves the alarm watches; missing values are skipped. */
 export interface CurvePoint {
   readonly step: number;
-  /** Training reward (batch mean). */
-  readonly reward: number;
+  /** Training reward (batch mean); absent at step 0, the evaluation before training. */
+  readonly reward?: number;
   /** Oracle GenEval-style score on the held-out prompts. */
   readonly oracle?: number;
   /** The reward model's score on held-out prompts. */
@@ -140,7 +140,7 @@ export function hackingAlarm(history: readonly CurvePoint[], opts: AlarmOptions 
   // the window, stretched back to the minEvals-th last evaluation when fewer fall inside it
   const from = Math.min(last - opts.window + 1, (evaluated.at(-opts.minEvals) ?? evaluated[0])?.step ?? Infinity);
   const pts = history.filter((p) => p.step >= from);
-  const rewardRise = halfChange(pts.map((p) => p.reward)) ?? 0;
+  const rewardRise = halfChange(pts.flatMap((p) => (p.reward === undefined ? [] : [p.reward]))) ?? 0;
   const change = (k: 'oracle' | 'heldOutReward' | 'quality'): number | null => halfChange(pts.flatMap((p) => (p[k] === undefined ? [] : [p[k]])));
   const oracleChange = change('oracle');
   const heldOutChange = change('heldOutReward');
@@ -152,6 +152,6 @@ export function hackingAlarm(history: readonly CurvePoint[], opts: AlarmOptions 
   ];
   const fell = falls.filter(([, c]) => c !== null && c <= -opts.minDrop);
   const fired = rewardRise >= opts.minRise && fell.length > 0;
-  const reason = fired ? `reward +${rewardRise.toFixed(3)} over steps ${from}-${last} while ${fell.map(([what, c]) => `${what} fell ${c!.toFixed(3)}`).join(' and ')}` : '';
+  const reason = fired ? `reward +${rewardRise.toFixed(3)} over steps ${pts[0]?.step ?? from}-${last} while ${fell.map(([what, c]) => `${what} fell ${c!.toFixed(3)}`).join(' and ')}` : '';
   return { fired, rewardRise, oracleChange, heldOutChange, qualityChange, reason };
 }

@@ -77,8 +77,8 @@ export function oracleSignature(img: RgbImage): string {
   return a.objects.map((o) => `${o.shape}:${o.color}:${c(o.cx, img.width)}${c(o.cy, img.height)}`).sort().join('|');
 }
 
-function curvePoint(step: number, reward: number, ev: RlEval | undefined): CurvePoint {
-  return { step, reward, ...(ev ? { oracle: ev.score, heldOutReward: ev.heldOutReward, quality: ev.quality } : {}) };
+function curvePoint(step: number, reward: number | undefined, ev: RlEval | undefined): CurvePoint {
+  return { step, ...(reward === undefined ? {} : { reward }), ...(ev ? { oracle: ev.score, heldOutReward: ev.heldOutReward, quality: ev.quality } : {}) };
 }
 
 /**
@@ -116,16 +116,18 @@ export class RlRunFolder {
       start = (readJson(join(ckpt, 'trainer.json')) as { step: number }).step;
       const kept = existsSync(metricsFile) ? readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as RlStepBase).filter((m) => m.step <= start) : [];
       writeFileSync(metricsFile, kept.map((m) => JSON.stringify(m) + '\n').join(''));
-      for (const m of kept.filter((x) => x.step > 0)) history.push(curvePoint(m.step, m.reward, m.eval));
+      // step 0 (no reward, the evaluation before training) is the curve's baseline
+      for (const m of kept) history.push(curvePoint(m.step, m.step > 0 ? m.reward : undefined, m.eval));
     } else {
       writeFileSync(metricsFile, '');
     }
     return new RlRunFolder(metricsFile, ckpt, start, history);
   }
 
-  /** Writes the step-0 line (the evaluation before training). */
+  /** Writes the step-0 line (the evaluation before training), which is also the alarm's baseline. */
   writeInitial(ev: RlEval): void {
     appendFileSync(this.metricsFile, JSON.stringify({ step: 0, eval: ev }) + '\n');
+    this.history.push(curvePoint(0, undefined, ev));
   }
 
   /** Whether step `step` (1-based) ends with an evaluation: every `evalEvery` steps and at the last. */
