@@ -59,6 +59,23 @@ describe('hacking alarm', () => {
     // without the baseline only steps 40 and 80 are compared, and the 0.037 quality drop is inside the noise
     expect(hackingAlarm(run.slice(1)).fired).toBe(false);
   });
+  it('reads a rising held-out reward as a rising reward when the noisy training mean hides it', () => {
+    // the shape of docs/results/refl-base-2026-11-27's lr 6e-5 run: training reward +0.03 (noise),
+    // held-out reward 0.398 -> 0.428 -> 0.445, quality 0.865 -> 0.824 -> 0.744, oracle 0.281 -> 0.258
+    const evals: Record<number, Omit<CurvePoint, 'step' | 'reward'>> = {
+      0: { oracle: 0.281, heldOutReward: 0.398, quality: 0.865 },
+      30: { oracle: 0.277, heldOutReward: 0.428, quality: 0.824 },
+      60: { oracle: 0.258, heldOutReward: 0.445, quality: 0.744 },
+    };
+    const run = (e: typeof evals): CurvePoint[] => [{ step: 0, ...e[0] }, ...Array.from({ length: 60 }, (_, i) => ({ step: i + 1, reward: 0.4 + 0.001 * i + 0.03 * Math.sin(i), ...e[i + 1] }))];
+    const v = hackingAlarm(run(evals));
+    expect(v.rewardRise).toBeLessThan(0.05);
+    expect(v.fired).toBe(true);
+    expect(v.reason).toMatch(/^held-out reward \+0\.047 over steps 0-60 while the oracle's image quality fell -0\.121$/);
+    // the same rise with the oracle's readings steady is healthy
+    const steady = { 0: evals[0]!, 30: { ...evals[30]!, oracle: 0.281, quality: 0.865 }, 60: { ...evals[60]!, oracle: 0.3, quality: 0.86 } };
+    expect(hackingAlarm(run(steady)).fired).toBe(false);
+  });
   it('stays quiet when reward and oracle rise together, or nothing moves', () => {
     expect(hackingAlarm(curve(40, (s) => 0.5 + 0.01 * s, (s) => 0.5 + 0.005 * s, 2)).fired).toBe(false);
     expect(hackingAlarm(curve(40, () => 0.5, () => 0.5, 3)).fired).toBe(false);

@@ -3,8 +3,9 @@
  * (across the batch and within each prompt's group: a group whose samples all score alike
  * teaches GRPO nothing, and the paper reads collapsing variance as a sign of hacking),
  * diversity by the oracle's reading of the samples, drift from the pretrained weights, and a
- * hacking alarm: the training reward keeps rising while the oracle's score or the held-out
- * reward falls over a window.
+ * hacking alarm: the reward keeps rising (the training batches', or the held-out reward) while
+ * the oracle's score or image quality (or, against a rising training reward, the held-out
+ * reward) falls over a window.
  */
 import type { Tensor } from '../tensor/index.js';
 
@@ -92,6 +93,11 @@ export interface AlarmOptions {
   readonly window: number;
   /** Reward rise (late half mean - early half mean) that counts as rising. */
   readonly minRise: number;
+  /**
+   * Rise of the held-out reward (late-half mean - early-half mean of its evaluations) that counts as
+   * rising on its own: the training batch mean is noisy enough to hide a steady climb.
+   */
+  readonly minHeldOutRise: number;
   /** Drop of the oracle, the held-out reward or the oracle's image quality that counts as falling. */
   readonly minDrop: number;
   /**
@@ -105,9 +111,11 @@ export interface AlarmOptions {
 /**
  * Defaults: 0.05 on a [0, 1] reward is beyond the step-to-step noise of a 32-sample batch mean
  * in a calibration run (std ~0.03); a 0.04 oracle drop is about the half-width of a
- * 256-sample interval at p = 0.5 (0.06) shrunk by averaging several evaluations.
+ * 256-sample interval at p = 0.5 (0.06) shrunk by averaging several evaluations; the held-out
+ * reward is a mean over 256 fixed prompts and noises (per-sample std ~0.2, standard error
+ * ~0.013), so 0.03 is over two standard errors.
  */
-export const DEFAULT_ALARM: AlarmOptions = { window: 20, minRise: 0.05, minDrop: 0.04, minEvals: 3 };
+export const DEFAULT_ALARM: AlarmOptions = { window: 20, minRise: 0.05, minHeldOutRise: 0.03, minDrop: 0.04, minEvals: 3 };
 
 export interface AlarmVerdict {
   readonly fired: boolean;
@@ -129,9 +137,11 @@ function halfChange(xs: readonly number[]): number | null {
 
 /**
  * The hacking alarm over the last `window` steps (or back to the last `minEvals` evaluations when
- * fewer fall inside it): fires when the reward rose by at least `minRise` while the oracle's
- * score, the held-out reward or the oracle's image quality fell by at least `minDrop` (late-half
- * mean minus early-half mean of the points that carry them).
+ * fewer fall inside it): fires when the training reward rose by at least `minRise` while the
+ * oracle's score, the held-out reward or the oracle's image quality fell by at least `minDrop`,
+ * or when the held-out reward rose by at least `minHeldOutRise` while the oracle's score or image
+ * quality fell by `minDrop` (changes are late-half mean minus early-half mean of the points that
+ * carry them).
  * @example hackingAlarm(history).fired
  */
 export function hackingAlarm(history: readonly CurvePoint[], opts: AlarmOptions = DEFAULT_ALARM): AlarmVerdict {
@@ -151,7 +161,14 @@ export function hackingAlarm(history: readonly CurvePoint[], opts: AlarmOptions 
     ["the oracle's image quality", qualityChange],
   ];
   const fell = falls.filter(([, c]) => c !== null && c <= -opts.minDrop);
-  const fired = rewardRise >= opts.minRise && fell.length > 0;
-  const reason = fired ? `reward +${rewardRise.toFixed(3)} over steps ${pts[0]?.step ?? from}-${last} while ${fell.map(([what, c]) => `${what} fell ${c!.toFixed(3)}`).join(' and ')}` : '';
+  const span = `over steps ${pts[0]?.step ?? from}-${last}`;
+  const list = (xs: typeof falls): string => xs.map(([what, c]) => `${what} fell ${c!.toFixed(3)}`).join(' and ');
+  let reason = '';
+  if (rewardRise >= opts.minRise && fell.length > 0) reason = `reward +${rewardRise.toFixed(3)} ${span} while ${list(fell)}`;
+  else if (heldOutChange !== null && heldOutChange >= opts.minHeldOutRise) {
+    const truth = fell.filter(([what]) => what !== 'the held-out reward');
+    if (truth.length > 0) reason = `held-out reward +${heldOutChange.toFixed(3)} ${span} while ${list(truth)}`;
+  }
+  const fired = reason !== '';
   return { fired, rewardRise, oracleChange, heldOutChange, qualityChange, reason };
 }
