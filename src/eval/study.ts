@@ -155,6 +155,9 @@ export function generatorDigest(dir: string): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/** Steps between a training unit's checkpoints (a stopped unit resumes from the last one). */
+const UNIT_CHECKPOINT_EVERY = 100;
+
 /** The file in `.work` that lists the study's finished units and their results. */
 export const UNITS_FILE = 'units.json';
 
@@ -253,12 +256,15 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
   const baseCfg = { ...DEFAULT_RM_TRAIN_CONFIG, batchSize: b.batchSize, lr: b.lr, evalEvery: 0, seed, threads: opts.threads ?? DEFAULT_RM_TRAIN_CONFIG.threads };
   const accuracy: AccuracyRow[] = [];
   const params = new Map<string, number>();
+  // a training unit checkpoints as it goes, and a resumed study continues a unit it was stopped in
+  // (rd-xl's pretraining alone takes hours on one thread)
+  const unitCheckpoints = { checkpointEvery: UNIT_CHECKPOINT_EVERY, resume: opts.resume === true };
 
   const trainOne = (dir: string, preset: string, paradigm: Paradigm, init: Init, ctx: ContextOptions, label: string): AccuracyRow => {
     const model = init === 'pretrained' ? { init: join(work, preset, 'pretrained') } : { config: vlmConfig({ ...vlmPreset(preset), patch: b.patch, vocab, scalarHead: true }) };
     const items = pairItems(data.train, paradigm, ctx, tok, seed);
     const cfg = { ...baseCfg, paradigm, context: ctx, steps: b.rmSteps, warmupSteps: Math.max(1, Math.round(b.rmSteps * WARMUP_SHARE)) };
-    const r = trainRewardModel({ out: dir, config: cfg, model, items });
+    const r = trainRewardModel({ out: dir, config: cfg, model, items, ...unitCheckpoints });
     const scorer = new VlmScorer(r.model, paradigm, ctx);
     const row: AccuracyRow = {
       preset,
@@ -284,7 +290,7 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
     await unit(`${preset} pretrain`, () => {
       const pre = { ...baseCfg, paradigm: 'pretrain' as const, lr: Math.min(b.pretrainLr, pretrainLrFor(vlmPreset(preset))), steps: b.pretrainSteps, warmupSteps: Math.max(1, Math.round(b.pretrainSteps * WARMUP_SHARE)) };
       const config = vlmConfig({ ...vlmPreset(preset), patch: b.patch, vocab, scalarHead: true });
-      trainRewardModel({ out: join(work, preset, 'pretrained'), config: pre, model: { config }, items: pretrainItems(b.pretrainItems, seed, tok, config.imageSize, { groundPatch: config.patch }) }).model.dispose();
+      trainRewardModel({ out: join(work, preset, 'pretrained'), config: pre, model: { config }, items: pretrainItems(b.pretrainItems, seed, tok, config.imageSize, { groundPatch: config.patch }), ...unitCheckpoints }).model.dispose();
       return true;
     });
     for (const paradigm of PARADIGMS) {

@@ -56,6 +56,24 @@ describe('reward training', () => {
     expect(lines.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
   }, 120_000);
 
+  test('checkpointEvery: a run killed between evaluations resumes from its last checkpoint on the same curve', () => {
+    const items = pairItems(pairs16, 'pairwise', DEFAULT_CONTEXT, tok, 0);
+    const cfg = { ...DEFAULT_RM_TRAIN_CONFIG, steps: 7, batchSize: 8, evalEvery: 0, warmupSteps: 2 };
+    const whole = trainRewardModel({ out: tmp(), config: cfg, model: { config: TINY }, items }).metrics.map((m) => m.loss);
+    const out = tmp();
+    // a crash during step 5 (an exception, not stopAfter, which checkpoints on its way out)
+    expect(() =>
+      trainRewardModel({ out, config: cfg, model: { config: TINY }, items, checkpointEvery: 2, onStep: (m) => {
+        if (m.step === 5) throw new Error('killed');
+      } }),
+    ).toThrow('killed');
+    expect((JSON.parse(readFileSync(join(out, 'trainer.json'), 'utf8')) as { step: number }).step).toBe(4);
+    const resumed = trainRewardModel({ out, config: cfg, model: { config: TINY }, items, resume: true, checkpointEvery: 2 });
+    const losses = resumed.metrics.map((m) => m.loss);
+    expect(losses.length).toBe(7);
+    losses.forEach((l, i) => expect(Math.abs(l - whole[i]!)).toBeLessThan(1e-5));
+  }, 120_000);
+
   test('pointwise (BT on P(yes) logits + CE) and the scalar BT head both learn', () => {
     for (const paradigm of ['pointwise', 'bt'] as const) {
       const ctx = { ...DEFAULT_CONTEXT, reference: false };

@@ -92,6 +92,11 @@ export interface RmTrainJob {
   readonly onStep?: (m: RmMetrics) => void;
   /** Stop after this many steps of this invocation (tests simulate a kill with it). */
   readonly stopAfter?: number;
+  /**
+   * Also checkpoint every N steps (besides evaluations and the last step), so that a killed long
+   * run resumes near where it was; 0 or absent: no extra checkpoints.
+   */
+  readonly checkpointEvery?: number;
 }
 
 function loadModel(job: RmTrainJob): TinyVlm {
@@ -242,7 +247,7 @@ export function trainRewardModel(job: RmTrainJob): { model: TinyVlm; metrics: Rm
     metrics.push(m);
     appendFileSync(metricsFile, JSON.stringify(m) + '\n');
     job.onStep?.(m);
-    if (m.eval || last) {
+    if (m.eval || last || (job.checkpointEvery && (step + 1) % job.checkpointEvery === 0)) {
       save(step + 1);
       savedStep = step + 1;
     }
