@@ -13,14 +13,19 @@ import { runStudyScaling, studyStatus } from '../cli/commands/study.js';
 import { parseStudy } from './report/index.js';
 import { generatorDigest, readStudyProgress, studyBudget } from './study.js';
 
+/** A fresh tiny generator (seeded) saved to `dir`. */
+function tinyGenerator(dir: string, seed: number): string {
+  manualSeed(seed);
+  const g = new FlowUNet(generatorConfig('tiny'));
+  saveGenerator(dir, g);
+  g.dispose();
+  return dir;
+}
+
 describe('scaling study', () => {
   it('runs the tiny budget end to end and writes a valid study.json and report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rd-study-'));
-    const gen = join(dir, 'gen');
-    manualSeed(0);
-    const g = new FlowUNet(generatorConfig('tiny'));
-    saveGenerator(gen, g);
-    g.dispose();
+    const gen = tinyGenerator(join(dir, 'gen'), 0);
     const out = join(dir, 'study');
     const t0 = Date.now();
     const r = await runStudyScaling({ out, budget: 'tiny', generator: gen, json: true }, 'rewarddance study scaling --budget tiny');
@@ -66,11 +71,7 @@ describe('scaling study', () => {
     writeFileSync(unitsFile, JSON.stringify(keyed));
     await runStudyScaling({ out, budget: 'tiny', generator: gen, resume: true, json: true }, 'x');
     expect((JSON.parse(readFileSync(unitsFile, 'utf8')) as { key: { generatorDigest?: string } }).key.generatorDigest).toBe(generatorDigest(gen));
-    const gen2 = join(dir, 'gen2');
-    manualSeed(1);
-    const other = new FlowUNet(generatorConfig('tiny'));
-    saveGenerator(gen2, other);
-    other.dispose();
+    const gen2 = tinyGenerator(join(dir, 'gen2'), 1);
     const before = readFileSync(unitsFile, 'utf8');
     for (const f of ['config.json', 'model.safetensors']) writeFileSync(join(gen, f), readFileSync(join(gen2, f)));
     await expect(runStudyScaling({ out, budget: 'tiny', generator: gen, resume: true, json: true }, 'x')).rejects.toThrow(/generator in '.*' has changed since the study .* started \(weights digest [0-9a-f]{16}, now [0-9a-f]{16}\)/);
