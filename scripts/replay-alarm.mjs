@@ -4,7 +4,7 @@
 // Usage (after `npx tsc -p tsconfig.build.json`):
 //   node scripts/replay-alarm.mjs runs/refl-a/metrics.jsonl [more metrics.jsonl ...]
 import { readFileSync } from 'node:fs';
-const { hackingAlarm } = await import(new URL('../dist/src/eval/rl-diagnostics.js', import.meta.url).href);
+const { curvePoint, hackingAlarm } = await import(new URL('../dist/src/eval/rl-diagnostics.js', import.meta.url).href);
 const files = process.argv.slice(2);
 if (files.length === 0) {
   process.stderr.write('usage: node scripts/replay-alarm.mjs RUN/metrics.jsonl [...]\n');
@@ -15,8 +15,7 @@ for (const file of files) {
   const history = [];
   let first = null;
   for (const m of lines) {
-    const ev = m.eval ? { oracle: m.eval.score, heldOutReward: m.eval.heldOutReward, quality: m.eval.quality } : {};
-    history.push({ step: m.step, ...(m.step > 0 ? { reward: m.reward } : {}), ...ev });
+    history.push(curvePoint(m));
     if (m.step === 0 || first) continue;
     const v = hackingAlarm(history);
     if (v.fired) first = { step: m.step, reason: v.reason };

@@ -88,6 +88,15 @@ export interface CurvePoint {
   readonly quality?: number;
 }
 
+/**
+ * The alarm's point for one metrics.jsonl line (or a step being written): step 0, the evaluation
+ * before training, carries no training reward.
+ */
+export function curvePoint(m: { readonly step: number; readonly reward?: number; readonly eval?: { readonly score: number; readonly heldOutReward: number; readonly quality: number } }): CurvePoint {
+  const ev = m.eval;
+  return { step: m.step, ...(m.step > 0 && m.reward !== undefined ? { reward: m.reward } : {}), ...(ev ? { oracle: ev.score, heldOutReward: ev.heldOutReward, quality: ev.quality } : {}) };
+}
+
 export interface AlarmOptions {
   /** Training steps the alarm looks back over. */
   readonly window: number;

@@ -11,7 +11,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RgbImage } from '../../data/image.js';
-import { DEFAULT_ALARM, hackingAlarm, type AlarmVerdict, type CurvePoint } from '../../eval/rl-diagnostics.js';
+import { curvePoint, DEFAULT_ALARM, hackingAlarm, type AlarmVerdict, type CurvePoint } from '../../eval/rl-diagnostics.js';
 import { saveGenerator, type FlowUNet } from '../../models/generator/index.js';
 import { loadOptimizerState, loadWeights } from '../../nn/index.js';
 import type { AdamW } from '../../tensor/index.js';
@@ -77,10 +77,6 @@ export function oracleSignature(img: RgbImage): string {
   return a.objects.map((o) => `${o.shape}:${o.color}:${c(o.cx, img.width)}${c(o.cy, img.height)}`).sort().join('|');
 }
 
-function curvePoint(step: number, reward: number | undefined, ev: RlEval | undefined): CurvePoint {
-  return { step, ...(reward === undefined ? {} : { reward }), ...(ev ? { oracle: ev.score, heldOutReward: ev.heldOutReward, quality: ev.quality } : {}) };
-}
-
 /**
  * A run folder: `<out>/metrics.jsonl` (one line per step, step 0 the evaluation before
  * training) and `<out>/checkpoint` (policy, optimizer, trainer step).
@@ -117,7 +113,7 @@ export class RlRunFolder {
       const kept = existsSync(metricsFile) ? readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as RlStepBase).filter((m) => m.step <= start) : [];
       writeFileSync(metricsFile, kept.map((m) => JSON.stringify(m) + '\n').join(''));
       // step 0 (no reward, the evaluation before training) is the curve's baseline
-      for (const m of kept) history.push(curvePoint(m.step, m.step > 0 ? m.reward : undefined, m.eval));
+      for (const m of kept) history.push(curvePoint(m));
     } else {
       writeFileSync(metricsFile, '');
     }
@@ -127,7 +123,7 @@ export class RlRunFolder {
   /** Writes the step-0 line (the evaluation before training), which is also the alarm's baseline. */
   writeInitial(ev: RlEval): void {
     appendFileSync(this.metricsFile, JSON.stringify({ step: 0, eval: ev }) + '\n');
-    this.history.push(curvePoint(0, undefined, ev));
+    this.history.push(curvePoint({ step: 0, eval: ev }));
   }
 
   /** Whether step `step` (1-based) ends with an evaluation: every `evalEvery` steps and at the last. */
@@ -137,7 +133,7 @@ export class RlRunFolder {
 
   /** Adds step `step`'s point to the curve and returns the hacking alarm's verdict over it. */
   alarm(step: number, reward: number, ev: RlEval | undefined): AlarmVerdict {
-    this.history.push(curvePoint(step, reward, ev));
+    this.history.push(curvePoint({ step, reward, ...(ev ? { eval: ev } : {}) }));
     return hackingAlarm(this.history, DEFAULT_ALARM);
   }
 
