@@ -3,7 +3,7 @@
  * validates against the report schema, and the report is written; resume checks the budget,
  * seed and the generator's weights.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { FlowUNet, generatorConfig, saveGenerator } from '../models/generator/in
 import { manualSeed } from '../tensor/index.js';
 import { runStudyScaling, studyStatus } from '../cli/commands/study.js';
 import { parseStudy } from './report/index.js';
-import { generatorDigest, readStudyProgress, studyBudget } from './study.js';
+import { generatorDigest, readStudyProgress, runScalingStudy, studyBudget } from './study.js';
 
 /** A fresh tiny generator (seeded) saved to `dir`. */
 function tinyGenerator(dir: string, seed: number): string {
@@ -87,7 +87,7 @@ describe('scaling study', () => {
     for (const k of ['rd-s ReFL', 'ablation +cot', 'rd-s bt pretrained']) delete cut.units[k];
     writeFileSync(join(out, '.work', 'units.json'), JSON.stringify(cut));
     const part = readStudyProgress(out);
-    expect(part.pending).toEqual(['rd-s bt pretrained', 'ablation +cot', 'rd-s ReFL']);
+    expect(part.pending).toEqual(['rd-s ReFL', 'rd-s bt pretrained', 'ablation +cot']);
     expect(part.study.notes).toMatch(/^Partial: \d+ of \d+ units/);
     await studyStatus({ out, report: true, json: true }, 'rewarddance study status --report');
     const partial = parseStudy(JSON.parse(readFileSync(join(out, 'study.json'), 'utf8')), 'study.json');
@@ -95,6 +95,44 @@ describe('scaling study', () => {
     expect(partial.rl.map((x) => x.preset)).toEqual(['rd-xs']);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     expect(() => readStudyProgress(join(dir, 'nothing-here'))).toThrow(/holds no study/);
+  }, 180_000);
+
+  it('retrains the checkpoints a resumed study needs when only units.json is left (a fresh clone), reproducing them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rd-study-'));
+    const gen = tinyGenerator(join(dir, 'gen'), 0);
+    const out = join(dir, 'study');
+    const first = await runScalingStudy({ out, budget: studyBudget('tiny'), generator: gen, command: 'x', report: false });
+    // what git keeps of a study: units.json, not the checkpoints beside it
+    for (const preset of ['rd-xs', 'rd-s']) rmSync(join(out, '.work', preset), { recursive: true });
+    const unitsFile = join(out, '.work', 'units.json');
+    const saved = JSON.parse(readFileSync(unitsFile, 'utf8')) as { units: Record<string, unknown> };
+    for (const k of ['rd-xs ReFL', 'rd-xs Best-of-N', 'rd-s ReFL', 'rd-s pointwise scratch']) delete saved.units[k];
+    writeFileSync(unitsFile, JSON.stringify(saved));
+    const ran: string[] = [];
+    const notes: string[] = [];
+    const again = await runScalingStudy({
+      out,
+      budget: studyBudget('tiny'),
+      generator: gen,
+      command: 'x',
+      report: false,
+      resume: true,
+      onProgress: (_d, _t, label) => ran.push(label),
+      onNote: (m) => notes.push(m),
+    });
+    // the unit that needs no checkpoint first; the judges' units after their models are retrained
+    expect(ran.filter((l) => !l.endsWith('(done before)'))).toEqual(['pairs and floor', 'rd-s pointwise scratch', 'rd-xs ReFL', 'rd-xs Best-of-N', 'rd-s ReFL', 'report']);
+    expect(notes.filter((m) => /pretrained checkpoint is not in .*; pretraining it again/.test(m)).length).toBe(2);
+    expect(notes.filter((m) => /pretrained pairwise model is not in .*; training it again/.test(m)).length).toBe(2);
+    expect(notes.filter((m) => m.includes(': retrained pairwise model')).length).toBe(2);
+    // training is a function of the seed: the retrained models are the recorded ones
+    for (const m of notes.filter((n) => n.includes(': retrained pairwise model'))) {
+      const [, now, was] = /ID (\S+ \/ OOD \S+) \(recorded (\S+ \/ \S+)\)/.exec(m)!;
+      expect(now?.replace(' / OOD', ' /')).toBe(was);
+    }
+    expect(again.study.rl).toEqual(first.study.rl);
+    expect(again.study.bestOfN).toEqual(first.study.bestOfN);
+    expect(again.study.accuracy).toEqual(first.study.accuracy);
   }, 180_000);
 
   it('names the missing generator and unknown budgets', async () => {

@@ -21,6 +21,7 @@ import { VlmScorer, type Paradigm } from '../models/vlm/scorer.js';
 import { pretrainLrFor, vlmPreset } from '../presets/vlm.js';
 import { LocalVlmRewardModel } from '../rewards/generative.js';
 import { knockout } from '../select/tournament.js';
+import { TRAINER_FILE } from '../nn/index.js';
 import { setNumThreads } from '../tensor/index.js';
 import { evaluateGenerator, heldOutPrompts, wilson } from '../train/generator/evaluate.js';
 import { evalQuestions, pairItems, type TrainPair } from '../train/reward/data.js';
@@ -58,6 +59,8 @@ export interface StudyOptions {
   readonly resume?: boolean;
   /** Called as each unit of work finishes. */
   readonly onProgress?: (done: number, total: number, label: string) => void;
+  /** Called with a line worth telling the user (a checkpoint retrained because its files are gone). */
+  readonly onNote?: (message: string) => void;
 }
 
 export interface StudyResult {
@@ -69,6 +72,37 @@ export interface StudyResult {
 
 const PARADIGMS: readonly Paradigm[] = ['pairwise', 'pointwise', 'bt'];
 const INITS: readonly Init[] = ['scratch', 'pretrained'];
+/**
+ * The order a preset's grid runs in: the pretrained pairwise model first (ReFL and Best-of-N
+ * follow it while its checkpoint is on disk), then the other pretrained ones (which need the
+ * pretraining checkpoint), then those from scratch (which need nothing).
+ */
+const GRID_ORDER: readonly (readonly [Paradigm, Init])[] = [
+  ['pairwise', 'pretrained'],
+  ['pointwise', 'pretrained'],
+  ['bt', 'pretrained'],
+  ['pairwise', 'scratch'],
+  ['pointwise', 'scratch'],
+  ['bt', 'scratch'],
+];
+/** Position of a main-grid row in the report's order (preset, paradigm, init). */
+function gridIndex(b: StudyBudget, r: AccuracyRow): number {
+  return (b.presets.indexOf(r.preset) * PARADIGMS.length + PARADIGMS.indexOf(r.paradigm)) * INITS.length + INITS.indexOf(r.init);
+}
+/** The unit of the Best-of-N rows that pick with the oracle itself. */
+const BON_CEILING_UNIT = 'Best-of-N oracle ceiling';
+const pct1 = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+/** Whether a training unit's folder holds its finished checkpoint (trainer.json at the last step). */
+function finishedCheckpoint(dir: string, steps: number): boolean {
+  const file = join(dir, TRAINER_FILE);
+  if (!existsSync(file)) return false;
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { step?: unknown }).step === steps;
+  } catch {
+    return false;
+  }
+}
 /** Context label of the main grid: instruction on; pairwise models also see the reference. */
 export const MAIN_CONTEXT = 'main';
 /** Warmup share of the (short) schedules. */
@@ -205,6 +239,14 @@ class StudyUnits {
     this.save(); // a study from before the digest was recorded adopts this generator's
   }
 
+  has(name: string): boolean {
+    return name in this.done;
+  }
+
+  get<T>(name: string): T | undefined {
+    return this.done[name] as T | undefined;
+  }
+
   /** The unit's saved result, or runs it and saves its result; `cached` says which. */
   async once<T>(name: string, run: () => T | Promise<T>): Promise<{ value: T; cached: boolean }> {
     if (name in this.done) return { value: this.done[name] as T, cached: true };
@@ -238,8 +280,8 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
   const work = join(opts.out, '.work');
   mkdirSync(work, { recursive: true });
   const units = new StudyUnits(work, { budget: b, seed, generator: opts.generator, generatorDigest: generatorDigest(opts.generator) }, opts.resume === true);
-  // the units, plus pairs and floor, Best-of-N and the report
-  const total = unitNames(b).length + 3;
+  // the units, plus pairs and floor and the report
+  const total = unitNames(b).length + 2;
   let done = 0;
   const tick = (label: string, cached = false): void => opts.onProgress?.(++done, total, cached ? `${label} (done before)` : label);
   /** Runs one unit of work unless a resumed study finished it already. */
@@ -254,14 +296,33 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
   const vocab = [...new Set([...SPECIAL_TOKENS, ...defaultVocabulary()])];
   const tok = new Tokenizer(vocab.slice(SPECIAL_TOKENS.length));
   const baseCfg = { ...DEFAULT_RM_TRAIN_CONFIG, batchSize: b.batchSize, lr: b.lr, evalEvery: 0, seed, threads: opts.threads ?? DEFAULT_RM_TRAIN_CONFIG.threads };
-  const accuracy: AccuracyRow[] = [];
-  const params = new Map<string, number>();
   // a training unit checkpoints as it goes, and a resumed study continues a unit it was stopped in
   // (rd-xl's pretraining alone takes hours on one thread)
   const unitCheckpoints = { checkpointEvery: UNIT_CHECKPOINT_EVERY, resume: opts.resume === true };
 
+  const pretrainedDir = (preset: string): string => join(work, preset, 'pretrained');
+  const gridDir = (preset: string, paradigm: Paradigm, init: Init): string => join(work, preset, `${paradigm}-${init}`);
+  const pretrain = (preset: string): void => {
+    const pre = { ...baseCfg, paradigm: 'pretrain' as const, lr: Math.min(b.pretrainLr, pretrainLrFor(vlmPreset(preset))), steps: b.pretrainSteps, warmupSteps: Math.max(1, Math.round(b.pretrainSteps * WARMUP_SHARE)) };
+    const config = vlmConfig({ ...vlmPreset(preset), patch: b.patch, vocab, scalarHead: true });
+    trainRewardModel({ out: pretrainedDir(preset), config: pre, model: { config }, items: pretrainItems(b.pretrainItems, seed, tok, config.imageSize, { groundPatch: config.patch }), ...unitCheckpoints }).model.dispose();
+  };
+  /**
+   * A preset's pretrained checkpoint. units.json can outlive the checkpoints (only it is kept
+   * in git; a fresh clone has no .work folders), so a finished pretraining whose files are gone
+   * is run again: same seed and data, the same recipe.
+   */
+  const ensurePretrained = (preset: string): string => {
+    const dir = pretrainedDir(preset);
+    if (!finishedCheckpoint(dir, b.pretrainSteps)) {
+      if (units.has(`${preset} pretrain`)) opts.onNote?.(`${preset}: its pretrained checkpoint is not in ${dir}; pretraining it again (${b.pretrainSteps} steps)`);
+      pretrain(preset);
+    }
+    return dir;
+  };
+
   const trainOne = (dir: string, preset: string, paradigm: Paradigm, init: Init, ctx: ContextOptions, label: string): AccuracyRow => {
-    const model = init === 'pretrained' ? { init: join(work, preset, 'pretrained') } : { config: vlmConfig({ ...vlmPreset(preset), patch: b.patch, vocab, scalarHead: true }) };
+    const model = init === 'pretrained' ? { init: ensurePretrained(preset) } : { config: vlmConfig({ ...vlmPreset(preset), patch: b.patch, vocab, scalarHead: true }) };
     const items = pairItems(data.train, paradigm, ctx, tok, seed);
     const cfg = { ...baseCfg, paradigm, context: ctx, steps: b.rmSteps, warmupSteps: Math.max(1, Math.round(b.rmSteps * WARMUP_SHARE)) };
     const r = trainRewardModel({ out: dir, config: cfg, model, items, ...unitCheckpoints });
@@ -281,24 +342,129 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
     r.model.dispose();
     return row;
   };
+  const gridUnit = (preset: string, paradigm: Paradigm, init: Init): Promise<AccuracyRow> =>
+    unit(`${preset} ${paradigm} ${init}`, () => trainOne(gridDir(preset, paradigm, init), preset, paradigm, init, mainContext(paradigm), MAIN_CONTEXT));
+  /** A preset's pretrained pairwise model (the judge of ReFL and Best-of-N), trained again if its files are gone. */
+  const ensurePairwise = (preset: string): string => {
+    const dir = gridDir(preset, 'pairwise', 'pretrained');
+    if (!finishedCheckpoint(dir, b.rmSteps)) {
+      opts.onNote?.(`${preset}: its pretrained pairwise model is not in ${dir}; training it again (${b.rmSteps} steps) for ReFL and Best-of-N`);
+      const row = trainOne(dir, preset, 'pairwise', 'pretrained', mainContext('pairwise'), MAIN_CONTEXT);
+      const saved = units.get<AccuracyRow>(`${preset} pairwise pretrained`);
+      if (saved) opts.onNote?.(`${preset}: retrained pairwise model ID ${pct1(row.idAccuracy)} / OOD ${pct1(row.oodAccuracy)} (recorded ${pct1(saved.idAccuracy)} / ${pct1(saved.oodAccuracy)})`);
+    }
+    return dir;
+  };
+  const accuracy: AccuracyRow[] = [];
+  const params = new Map<string, number>();
   const addRow = (row: AccuracyRow): void => {
     accuracy.push(row);
     params.set(row.preset, row.params);
   };
 
+  // ReFL with each size's pretrained pairwise model; references: one base sample per prompt
+  const held = heldOutPrompts(b.oracleSamples);
+  const pool = samplePrompts({ n: b.rlPromptPool, seed: seed + RL_PROMPT_SEED, domain: 'id' });
+  let references: RgbImage[] | undefined;
+  const oracleBeforeUnit = (): Promise<number> =>
+    unit('oracle before RL', () => {
+      const base = loadGenerator(opts.generator);
+      try {
+        return evaluateGenerator(base, held, { steps: b.sampleSteps, seed }).score;
+      } finally {
+        base.dispose();
+      }
+    });
+  const reflUnit = async (preset: string): Promise<RlRow> => {
+    const oracleBefore = await oracleBeforeUnit();
+    return unit(`${preset} ReFL`, () => {
+      if (!references) {
+        const base = loadGenerator(opts.generator);
+        references = sampleImages(base, pool.map((m) => m.prompt), { steps: b.sampleSteps, seed: seed + RL_PROMPT_SEED });
+        base.dispose();
+      }
+      const rm = LocalVlmRewardModel.load(ensurePairwise(preset));
+      try {
+        const { policy, rows } = runShortRefl({ generator: opts.generator, rm, prompts: pool.map((m) => m.prompt), references, steps: b.rlSteps, batch: b.rlBatch, sampleSteps: b.sampleSteps, lr: b.rlLr, seed: seed + 1 });
+        const after = evaluateGenerator(policy, held, { steps: b.sampleSteps, seed });
+        policy.dispose();
+        const row: RlRow = { preset, params: params.get(preset)!, lateRewardStd: lateRewardStd(rows, b.lateFraction), oracleBefore, oracleAfter: after.score, oracleCi: [after.lo, after.hi], steps: b.rlSteps };
+        return row;
+      } finally {
+        rm.close();
+      }
+    });
+  };
+
+  // Best-of-N: knockout among the first N base samples, by the smallest and largest pairwise models
+  const bonPresets = [...new Set([b.presets[0]!, b.presets.at(-1)!])];
+  const bonMetas = samplePrompts({ n: b.bonPrompts, seed: seed + BON_PROMPT_SEED, domain: 'id' });
+  const maxN = Math.max(...b.bonN);
+  let bon: { candidates: RgbImage[][]; verdicts: boolean[][] } | undefined;
+  const bonCandidates = (): { candidates: RgbImage[][]; verdicts: boolean[][] } => {
+    if (!bon) {
+      const base = loadGenerator(opts.generator);
+      const candidates = bonMetas.map((m, i) => sampleImages(base, Array.from({ length: maxN }, () => m.prompt), { steps: b.sampleSteps, seed: seed + BON_PROMPT_SEED + i }));
+      base.dispose();
+      bon = { candidates, verdicts: candidates.map((c, i) => oracleCorrect(c, Array.from({ length: c.length }, () => bonMetas[i]!))) };
+    }
+    return bon;
+  };
+  const bonRow = (n: number, picks: readonly number[], rm: string): BestOfNRow => {
+    const verdicts = bonCandidates().verdicts;
+    const k = picks.filter((p, i) => verdicts[i]![p]).length;
+    const w = wilson(k, picks.length);
+    return { n, oracle: w.mean, ci: [w.lo, w.hi], rm };
+  };
+  const bonUnit = (preset: string): Promise<BestOfNRow[]> =>
+    unit(`${preset} Best-of-N`, async () => {
+      const { candidates } = bonCandidates();
+      const rm = LocalVlmRewardModel.load(ensurePairwise(preset));
+      try {
+        const rows: BestOfNRow[] = [];
+        for (const n of b.bonN) {
+          const picks: number[] = [];
+          for (const [i, c] of candidates.entries()) {
+            picks.push(n === 1 ? 0 : (await knockout(rm, { task: 't2i', prompt: bonMetas[i]!.prompt, candidates: c.slice(0, n).map(imageMedia), criteria: 'alignment' })).winner);
+          }
+          rows.push(bonRow(n, picks, preset));
+        }
+        return rows;
+      } finally {
+        rm.close();
+      }
+    });
+  const ceilingUnit = (): Promise<BestOfNRow[]> => unit(BON_CEILING_UNIT, () => b.bonN.map((n) => bonRow(n, bonCandidates().verdicts.map((v) => Math.max(0, v.slice(0, n).indexOf(true))), 'oracle (ceiling)')));
+  const rlByPreset = new Map<string, RlRow>();
+  const bonByPreset = new Map<string, BestOfNRow[]>();
+  /** A preset's ReFL and Best-of-N units (the ones its pairwise model judges). */
+  const judgeUnits = async (preset: string): Promise<void> => {
+    rlByPreset.set(preset, await reflUnit(preset));
+    if (bonPresets.includes(preset)) {
+      bonByPreset.set(preset, await bonUnit(preset));
+      await ceilingUnit(); // while this process holds the candidates
+    }
+  };
+  const judged = (preset: string): boolean => units.has(`${preset} ReFL`) && (!bonPresets.includes(preset) || units.has(`${preset} Best-of-N`));
+
+  // per preset: pretraining, the pretrained pairwise model and the units it judges (ReFL,
+  // Best-of-N) while its checkpoint is on disk, then the rest of the grid. A preset whose
+  // pairwise model is finished but whose files are gone (a fresh clone of a resumed study) has
+  // its ReFL and Best-of-N deferred to the end, so that the work that needs no retraining runs first.
+  const deferred: string[] = [];
   for (const preset of b.presets) {
     await unit(`${preset} pretrain`, () => {
-      const pre = { ...baseCfg, paradigm: 'pretrain' as const, lr: Math.min(b.pretrainLr, pretrainLrFor(vlmPreset(preset))), steps: b.pretrainSteps, warmupSteps: Math.max(1, Math.round(b.pretrainSteps * WARMUP_SHARE)) };
-      const config = vlmConfig({ ...vlmPreset(preset), patch: b.patch, vocab, scalarHead: true });
-      trainRewardModel({ out: join(work, preset, 'pretrained'), config: pre, model: { config }, items: pretrainItems(b.pretrainItems, seed, tok, config.imageSize, { groundPatch: config.patch }), ...unitCheckpoints }).model.dispose();
+      pretrain(preset);
       return true;
     });
-    for (const paradigm of PARADIGMS) {
-      for (const init of INITS) {
-        addRow(await unit(`${preset} ${paradigm} ${init}`, () => trainOne(join(work, preset, `${paradigm}-${init}`), preset, paradigm, init, mainContext(paradigm), MAIN_CONTEXT)));
-      }
-    }
+    addRow(await gridUnit(preset, 'pairwise', 'pretrained'));
+    if (judged(preset) || finishedCheckpoint(gridDir(preset, 'pairwise', 'pretrained'), b.rmSteps)) await judgeUnits(preset);
+    else deferred.push(preset);
+    for (const [paradigm, init] of GRID_ORDER.slice(1)) addRow(await gridUnit(preset, paradigm, init));
   }
+  for (const preset of deferred) await judgeUnits(preset);
+  accuracy.sort((x, y) => gridIndex(b, x) - gridIndex(b, y));
+
   // context ablation at one size, pretrained; '+reference' is the main grid's pairwise model
   const mainPairwise = accuracy.find((r) => r.preset === b.ablationPreset && r.paradigm === 'pairwise' && r.init === 'pretrained')!;
   for (const step of ablationLadder(b.ablationExamples)) {
@@ -308,71 +474,8 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
     }
     accuracy.push(await unit(`ablation ${step.label}`, () => trainOne(join(work, b.ablationPreset, `ablation-${step.label.replace('+', '')}`), b.ablationPreset, 'pairwise', 'pretrained', step.ctx, step.label)));
   }
-
-  // short ReFL with each size's pretrained pairwise model; references: one base sample per prompt
-  const held = heldOutPrompts(b.oracleSamples);
-  const pool = samplePrompts({ n: b.rlPromptPool, seed: seed + RL_PROMPT_SEED, domain: 'id' });
-  let references: RgbImage[] | undefined;
-  const oracleBefore = await unit('oracle before RL', () => {
-    const base = loadGenerator(opts.generator);
-    try {
-      return evaluateGenerator(base, held, { steps: b.sampleSteps, seed }).score;
-    } finally {
-      base.dispose();
-    }
-  });
-  const rl: RlRow[] = [];
-  for (const preset of b.presets) {
-    rl.push(
-      await unit(`${preset} ReFL`, () => {
-        if (!references) {
-          const base = loadGenerator(opts.generator);
-          references = sampleImages(base, pool.map((m) => m.prompt), { steps: b.sampleSteps, seed: seed + RL_PROMPT_SEED });
-          base.dispose();
-        }
-        const rm = LocalVlmRewardModel.load(join(work, preset, 'pairwise-pretrained'));
-        try {
-          const { policy, rows } = runShortRefl({ generator: opts.generator, rm, prompts: pool.map((m) => m.prompt), references, steps: b.rlSteps, batch: b.rlBatch, sampleSteps: b.sampleSteps, lr: b.rlLr, seed: seed + 1 });
-          const after = evaluateGenerator(policy, held, { steps: b.sampleSteps, seed });
-          policy.dispose();
-          const row: RlRow = { preset, params: params.get(preset)!, lateRewardStd: lateRewardStd(rows, b.lateFraction), oracleBefore, oracleAfter: after.score, oracleCi: [after.lo, after.hi], steps: b.rlSteps };
-          return row;
-        } finally {
-          rm.close();
-        }
-      }),
-    );
-  }
-
-  // Best-of-N: knockout among the first N base samples, by the smallest and largest pairwise models
-  const bonMetas = samplePrompts({ n: b.bonPrompts, seed: seed + BON_PROMPT_SEED, domain: 'id' });
-  const maxN = Math.max(...b.bonN);
-  const base = loadGenerator(opts.generator);
-  const candidates = bonMetas.map((m, i) => sampleImages(base, Array.from({ length: maxN }, () => m.prompt), { steps: b.sampleSteps, seed: seed + BON_PROMPT_SEED + i }));
-  base.dispose();
-  const verdicts = candidates.map((c, i) => oracleCorrect(c, Array.from({ length: c.length }, () => bonMetas[i]!)));
-  const bestOfN: BestOfNRow[] = [];
-  const row = (n: number, picks: readonly number[], rm: string): BestOfNRow => {
-    const k = picks.filter((p, i) => verdicts[i]![p]).length;
-    const w = wilson(k, picks.length);
-    return { n, oracle: w.mean, ci: [w.lo, w.hi], rm };
-  };
-  for (const preset of [...new Set([b.presets[0]!, b.presets.at(-1)!])]) {
-    const rm = LocalVlmRewardModel.load(join(work, preset, 'pairwise-pretrained'));
-    try {
-      for (const n of b.bonN) {
-        const picks: number[] = [];
-        for (const [i, c] of candidates.entries()) {
-          picks.push(n === 1 ? 0 : (await knockout(rm, { task: 't2i', prompt: bonMetas[i]!.prompt, candidates: c.slice(0, n).map(imageMedia), criteria: 'alignment' })).winner);
-        }
-        bestOfN.push(row(n, picks, preset));
-      }
-    } finally {
-      rm.close();
-    }
-  }
-  for (const n of b.bonN) bestOfN.push(row(n, verdicts.map((v) => Math.max(0, v.slice(0, n).indexOf(true))), 'oracle (ceiling)'));
-  tick('Best-of-N');
+  const rl = b.presets.map((p) => rlByPreset.get(p)!);
+  const bestOfN = [...bonPresets.flatMap((p) => bonByPreset.get(p)!), ...(await ceilingUnit())];
 
   const seconds = (performance.now() - t0) / 1000;
   const study: StudyFile = {
@@ -399,21 +502,28 @@ export interface StudyProgress {
   readonly generator: string;
   /** Finished units, in the order the study runs them. */
   readonly done: readonly string[];
-  /** Units still to run (Best-of-N and the report always run at the end). */
+  /** Units still to run (the report is written at the end). */
   readonly pending: readonly string[];
-  /** The finished reward models and ReFL runs as a study file (no Best-of-N rows). */
+  /** The finished units as a study file. */
   readonly study: StudyFile;
 }
 
-/** The units of a study in run order (as `runScalingStudy` names them). */
+/**
+ * The units of a study in the order a fresh study runs them (as `runScalingStudy` names them;
+ * a resumed one defers the ReFL and Best-of-N of presets whose pairwise model must be retrained).
+ */
 function unitNames(b: StudyBudget): string[] {
   const names: string[] = [];
-  for (const preset of b.presets) {
-    names.push(`${preset} pretrain`);
-    for (const paradigm of PARADIGMS) for (const init of INITS) names.push(`${preset} ${paradigm} ${init}`);
+  const bonPresets = new Set([b.presets[0]!, b.presets.at(-1)!]);
+  for (const [i, preset] of b.presets.entries()) {
+    names.push(`${preset} pretrain`, `${preset} pairwise pretrained`);
+    if (i === 0) names.push('oracle before RL');
+    names.push(`${preset} ReFL`);
+    if (bonPresets.has(preset)) names.push(`${preset} Best-of-N`);
+    if (i === 0) names.push(BON_CEILING_UNIT);
+    for (const [paradigm, init] of GRID_ORDER.slice(1)) names.push(`${preset} ${paradigm} ${init}`);
   }
   for (const step of ablationLadder(b.ablationExamples)) if (step.label !== '+reference') names.push(`ablation ${step.label}`);
-  names.push('oracle before RL', ...b.presets.map((p) => `${p} ReFL`));
   return names;
 }
 
@@ -439,15 +549,17 @@ export function readStudyProgress(out: string, command = 'rewarddance study stat
     if (row) accuracy.push({ ...row, context: step.label });
   }
   const rl = b.presets.map((p) => units[`${p} ReFL`] as RlRow | undefined).filter((r): r is RlRow => r !== undefined);
+  const bonRows = (name: string): BestOfNRow[] => (Array.isArray(units[name]) ? (units[name] as BestOfNRow[]) : []);
+  const bestOfN = [...[...new Set([b.presets[0]!, b.presets.at(-1)!])].flatMap((p) => bonRows(`${p} Best-of-N`)), ...bonRows(BON_CEILING_UNIT)];
   const study: StudyFile = {
     version: REPORT_FORMAT_VERSION,
     command,
     date: new Date().toISOString(),
     budget: b.name,
-    notes: `Partial: ${done.length} of ${all.length} units of the '${b.name}' study finished (${all.filter((n) => !(n in units)).slice(0, 3).join(', ') || 'Best-of-N'}${all.length - done.length > 3 ? ', ...' : ''} to come); no Best-of-N rows yet. ${studyNotes(b, undefined, undefined)}`,
+    notes: `Partial: ${done.length} of ${all.length} units of the '${b.name}' study finished (${all.filter((n) => !(n in units)).slice(0, 3).join(', ') || 'Best-of-N'}${all.length - done.length > 3 ? ', ...' : ''} to come). ${studyNotes(b, undefined, undefined)}`,
     accuracy,
     rl,
-    bestOfN: [],
+    bestOfN,
   };
   return { budget: b, seed: key.seed, generator: key.generator, done, pending: all.filter((n) => !(n in units)), study };
 }

@@ -51,6 +51,7 @@ export async function runStudyScaling(o: StudyScalingOpts, command = commandLine
         bar ??= progress(`study scaling (${budget.name})`, total, { quiet: o.json });
         bar.tick(1, { last: label.replace(/\s+/g, '-') });
       },
+      onNote: (message) => process.stderr.write(`study: ${message}\n`),
     });
   } finally {
     bar?.stop();
