@@ -108,6 +108,8 @@ describe('scaling study', () => {
     const saved = JSON.parse(readFileSync(unitsFile, 'utf8')) as { units: Record<string, unknown> };
     for (const k of ['rd-xs ReFL', 'rd-xs Best-of-N', 'rd-s ReFL', 'rd-s pointwise scratch']) delete saved.units[k];
     writeFileSync(unitsFile, JSON.stringify(saved));
+    // study status tells the same order the resumed study takes
+    expect(readStudyProgress(out).pending).toEqual(['rd-s pointwise scratch', 'rd-xs ReFL', 'rd-xs Best-of-N', 'rd-s ReFL']);
     const ran: string[] = [];
     const notes: string[] = [];
     const again = await runScalingStudy({

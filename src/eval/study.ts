@@ -509,20 +509,25 @@ export interface StudyProgress {
 }
 
 /**
- * The units of a study in the order a fresh study runs them (as `runScalingStudy` names them;
- * a resumed one defers the ReFL and Best-of-N of presets whose pairwise model must be retrained).
+ * The units of a study in the order `runScalingStudy` runs them (and names them). `deferred`
+ * presets (a resumed study whose pairwise model must be retrained) have their ReFL and
+ * Best-of-N after every preset's grid.
  */
-function unitNames(b: StudyBudget): string[] {
+function unitNames(b: StudyBudget, deferred: ReadonlySet<string> = new Set()): string[] {
   const names: string[] = [];
   const bonPresets = new Set([b.presets[0]!, b.presets.at(-1)!]);
-  for (const [i, preset] of b.presets.entries()) {
-    names.push(`${preset} pretrain`, `${preset} pairwise pretrained`);
-    if (i === 0) names.push('oracle before RL');
+  const judge = (preset: string): void => {
+    if (!names.includes('oracle before RL')) names.push('oracle before RL');
     names.push(`${preset} ReFL`);
     if (bonPresets.has(preset)) names.push(`${preset} Best-of-N`);
-    if (i === 0) names.push(BON_CEILING_UNIT);
+    if (bonPresets.has(preset) && !names.includes(BON_CEILING_UNIT)) names.push(BON_CEILING_UNIT);
+  };
+  for (const preset of b.presets) {
+    names.push(`${preset} pretrain`, `${preset} pairwise pretrained`);
+    if (!deferred.has(preset)) judge(preset);
     for (const [paradigm, init] of GRID_ORDER.slice(1)) names.push(`${preset} ${paradigm} ${init}`);
   }
+  for (const preset of b.presets) if (deferred.has(preset)) judge(preset);
   for (const step of ablationLadder(b.ablationExamples)) if (step.label !== '+reference') names.push(`ablation ${step.label}`);
   return names;
 }
@@ -537,7 +542,11 @@ export function readStudyProgress(out: string, command = 'rewarddance study stat
   const { key, units } = readUnitsFile(file);
   if (!key?.budget?.presets) throw new InputError(`'${file}' has no study key (budget, seed, generator); it was not written by 'study scaling'`);
   const b = key.budget;
-  const all = unitNames(b);
+  const bonPresets = new Set([b.presets[0]!, b.presets.at(-1)!]);
+  const deferred = new Set(
+    b.presets.filter((p) => `${p} pairwise pretrained` in units && (!(`${p} ReFL` in units) || (bonPresets.has(p) && !(`${p} Best-of-N` in units))) && !finishedCheckpoint(join(out, '.work', p, 'pairwise-pretrained'), b.rmSteps)),
+  );
+  const all = unitNames(b, deferred);
   const done = all.filter((n) => n in units);
   const accuracy: AccuracyRow[] = [];
   for (const preset of b.presets) for (const paradigm of PARADIGMS) for (const init of INITS) {
