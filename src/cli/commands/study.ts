@@ -85,6 +85,9 @@ export async function studyStatus(o: StudyStatusOpts, command = commandLine(proc
   const lines = [`study '${p.budget.name}' in ${o.out}: ${p.done.length} of ${p.done.length + p.pending.length} units finished${p.pending.length ? `; next: ${p.pending[0]}` : ''}`];
   for (const a of p.study.accuracy) lines.push(`  ${a.preset.padEnd(6)} ${a.paradigm.padEnd(9)} ${a.init.padEnd(10)} ${a.context.padEnd(12)} ID ${pct(a.idAccuracy)}  OOD ${pct(a.oodAccuracy)}  (floor ${pct(a.floorAccuracy)}, ${a.n} pairs)`);
   for (const r of p.study.rl) lines.push(`  ${r.preset.padEnd(6)} ReFL ${r.steps} steps: oracle ${r.oracleBefore.toFixed(3)} -> ${r.oracleAfter.toFixed(3)}, late reward std ${r.lateRewardStd.toExponential(2)}`);
+  for (const rm of [...new Set(p.study.bestOfN.map((r) => r.rm))]) {
+    lines.push(`  Best-of-N by ${rm}: ${p.study.bestOfN.filter((r) => r.rm === rm).map((r) => `N=${r.n} ${r.oracle.toFixed(3)}`).join(', ')}`);
+  }
   if (report) lines.push(`report: ${report}`);
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -110,6 +110,12 @@ describe('rendering', () => {
     expect(png.byteLength).toBeGreaterThan(5000);
   });
 
+  it('names each Best-of-N selector in a legend (a legend: null on the band layer hid it)', async () => {
+    const rows = [1, 2].flatMap((n) => [{ n, oracle: 0.3, ci: [0.2, 0.4] as [number, number], rm: 'rd-xl' }, { n, oracle: 0.4, ci: [0.3, 0.5] as [number, number], rm: 'oracle (ceiling)' }]);
+    const svg = await renderSvg(bestOfNChart(rows)!.spec);
+    expect(svg).toContain('role-legend');
+  });
+
   it('refuses to load data from a URL', async () => {
     await expect(renderSvg({ data: { url: 'https://example.com/data.json' }, mark: 'point' })).rejects.toThrow("data.url asks to load 'https://example.com/data.json'; report charts must use inline data only");
   });

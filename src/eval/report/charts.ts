@@ -327,7 +327,7 @@ export function bestOfNChart(rows: readonly BestOfNRow[]): Chart | undefined {
       height: CHART_HEIGHT,
       data: { values },
       layer: [
-        { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'rm', type: 'nominal', legend: null } } },
+        { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'rm', type: 'nominal', title: 'selected by' } } },
         {
           mark: { type: 'line', point: true },
           encoding: { x, y: { field: 'oracle', type: 'quantitative', title: 'oracle score', scale: { zero: false } }, color: { field: 'rm', type: 'nominal', title: 'selected by' } },
