@@ -89,6 +89,10 @@ const GRID_ORDER: readonly (readonly [Paradigm, Init])[] = [
 function gridIndex(b: StudyBudget, r: AccuracyRow): number {
   return (b.presets.indexOf(r.preset) * PARADIGMS.length + PARADIGMS.indexOf(r.paradigm)) * INITS.length + INITS.indexOf(r.init);
 }
+/** The presets whose pairwise model runs Best-of-N: the smallest and the largest. */
+function bonPresetsOf(b: StudyBudget): string[] {
+  return [...new Set([b.presets[0]!, b.presets.at(-1)!])];
+}
 /** The unit of the Best-of-N rows that pick with the oracle itself. */
 const BON_CEILING_UNIT = 'Best-of-N oracle ceiling';
 const pct1 = (x: number): string => `${(x * 100).toFixed(1)}%`;
@@ -397,7 +401,7 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
   };
 
   // Best-of-N: knockout among the first N base samples, by the smallest and largest pairwise models
-  const bonPresets = [...new Set([b.presets[0]!, b.presets.at(-1)!])];
+  const bonPresets = bonPresetsOf(b);
   const bonMetas = samplePrompts({ n: b.bonPrompts, seed: seed + BON_PROMPT_SEED, domain: 'id' });
   const maxN = Math.max(...b.bonN);
   let bon: { candidates: RgbImage[][]; verdicts: boolean[][] } | undefined;
@@ -515,7 +519,7 @@ export interface StudyProgress {
  */
 function unitNames(b: StudyBudget, deferred: ReadonlySet<string> = new Set()): string[] {
   const names: string[] = [];
-  const bonPresets = new Set([b.presets[0]!, b.presets.at(-1)!]);
+  const bonPresets = new Set(bonPresetsOf(b));
   const judge = (preset: string): void => {
     if (!names.includes('oracle before RL')) names.push('oracle before RL');
     names.push(`${preset} ReFL`);
@@ -542,7 +546,7 @@ export function readStudyProgress(out: string, command = 'rewarddance study stat
   const { key, units } = readUnitsFile(file);
   if (!key?.budget?.presets) throw new InputError(`'${file}' has no study key (budget, seed, generator); it was not written by 'study scaling'`);
   const b = key.budget;
-  const bonPresets = new Set([b.presets[0]!, b.presets.at(-1)!]);
+  const bonPresets = new Set(bonPresetsOf(b));
   const deferred = new Set(
     b.presets.filter((p) => `${p} pairwise pretrained` in units && (!(`${p} ReFL` in units) || (bonPresets.has(p) && !(`${p} Best-of-N` in units))) && !finishedCheckpoint(join(out, '.work', p, 'pairwise-pretrained'), b.rmSteps)),
   );
@@ -559,7 +563,7 @@ export function readStudyProgress(out: string, command = 'rewarddance study stat
   }
   const rl = b.presets.map((p) => units[`${p} ReFL`] as RlRow | undefined).filter((r): r is RlRow => r !== undefined);
   const bonRows = (name: string): BestOfNRow[] => (Array.isArray(units[name]) ? (units[name] as BestOfNRow[]) : []);
-  const bestOfN = [...[...new Set([b.presets[0]!, b.presets.at(-1)!])].flatMap((p) => bonRows(`${p} Best-of-N`)), ...bonRows(BON_CEILING_UNIT)];
+  const bestOfN = [...bonPresetsOf(b).flatMap((p) => bonRows(`${p} Best-of-N`)), ...bonRows(BON_CEILING_UNIT)];
   const study: StudyFile = {
     version: REPORT_FORMAT_VERSION,
     command,
