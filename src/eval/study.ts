@@ -93,6 +93,14 @@ function gridIndex(b: StudyBudget, r: AccuracyRow): number {
 function bonPresetsOf(b: StudyBudget): string[] {
   return [...new Set([b.presets[0]!, b.presets.at(-1)!])];
 }
+/**
+ * Whether a preset's ReFL and Best-of-N wait until after every preset's grid: its pairwise model
+ * is finished but its checkpoint is gone (a fresh clone), and one of them is still to run.
+ */
+function judgeDeferred(b: StudyBudget, work: string, preset: string, has: (unit: string) => boolean): boolean {
+  const judged = has(`${preset} ReFL`) && (!bonPresetsOf(b).includes(preset) || has(`${preset} Best-of-N`));
+  return has(`${preset} pairwise pretrained`) && !judged && !finishedCheckpoint(join(work, preset, 'pairwise-pretrained'), b.rmSteps);
+}
 /** The unit of the Best-of-N rows that pick with the oracle itself. */
 const BON_CEILING_UNIT = 'Best-of-N oracle ceiling';
 const pct1 = (x: number): string => `${(x * 100).toFixed(1)}%`;
@@ -449,7 +457,6 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
       await ceilingUnit(); // while this process holds the candidates
     }
   };
-  const judged = (preset: string): boolean => units.has(`${preset} ReFL`) && (!bonPresets.includes(preset) || units.has(`${preset} Best-of-N`));
 
   // per preset: pretraining, the pretrained pairwise model and the units it judges (ReFL,
   // Best-of-N) while its checkpoint is on disk, then the rest of the grid. A preset whose
@@ -462,8 +469,8 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
       return true;
     });
     addRow(await gridUnit(preset, 'pairwise', 'pretrained'));
-    if (judged(preset) || finishedCheckpoint(gridDir(preset, 'pairwise', 'pretrained'), b.rmSteps)) await judgeUnits(preset);
-    else deferred.push(preset);
+    if (judgeDeferred(b, work, preset, (u) => units.has(u))) deferred.push(preset);
+    else await judgeUnits(preset);
     for (const [paradigm, init] of GRID_ORDER.slice(1)) addRow(await gridUnit(preset, paradigm, init));
   }
   for (const preset of deferred) await judgeUnits(preset);
@@ -546,10 +553,7 @@ export function readStudyProgress(out: string, command = 'rewarddance study stat
   const { key, units } = readUnitsFile(file);
   if (!key?.budget?.presets) throw new InputError(`'${file}' has no study key (budget, seed, generator); it was not written by 'study scaling'`);
   const b = key.budget;
-  const bonPresets = new Set(bonPresetsOf(b));
-  const deferred = new Set(
-    b.presets.filter((p) => `${p} pairwise pretrained` in units && (!(`${p} ReFL` in units) || (bonPresets.has(p) && !(`${p} Best-of-N` in units))) && !finishedCheckpoint(join(out, '.work', p, 'pairwise-pretrained'), b.rmSteps)),
-  );
+  const deferred = new Set(b.presets.filter((p) => judgeDeferred(b, join(out, '.work'), p, (u) => u in units)));
   const all = unitNames(b, deferred);
   const done = all.filter((n) => n in units);
   const accuracy: AccuracyRow[] = [];
@@ -578,11 +582,10 @@ export function readStudyProgress(out: string, command = 'rewarddance study stat
 }
 
 function studyNotes(b: StudyBudget, d: Data | undefined, seconds: number | undefined): string {
-  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
   return [
     `Budget '${b.name}'${seconds === undefined ? '' : ` (${seconds.toFixed(0)} s)`}: ${b.trainPairs} training pairs (t2i alignment), ${b.evalPairs} test pairs per split, patch ${b.patch};`,
     `visual pretraining ${b.pretrainSteps} steps on ${b.pretrainItems} captions/questions (grounded), at lr ${[...new Set(b.presets.map((p) => Math.min(b.pretrainLr, pretrainLrFor(vlmPreset(p)))))].join(' / ')}, reward fine-tuning ${b.rmSteps} steps of ${b.batchSize} items at lr ${b.lr}, one seed.`,
-    d ? `Prompt-blind floor: ID ${pct(d.floorId)}, OOD ${pct(d.floorOod)} (the floor column is both splits together).` : 'The floor column is the prompt-blind floor of both test splits together.',
+    d ? `Prompt-blind floor: ID ${pct1(d.floorId)}, OOD ${pct1(d.floorOod)} (the floor column is both splits together).` : 'The floor column is the prompt-blind floor of both test splits together.',
     `Context '${MAIN_CONTEXT}': instruction on, pairwise models also see the reference. Ablation at ${b.ablationPreset} (pretrained), cumulative, all in the generative next-token trainer with both-orders evaluation;`,
     `'none' and '+instruction' show no reference image (so they judge the candidate alone), '+reference' is the main pairwise model, '+examples' adds ${b.ablationExamples} solved example(s), '+cot' adds decision-first rationales.`,
     `ReFL: ${b.rlSteps} steps of ${b.rlBatch} prompts per preset with its pretrained pairwise model against one base-generator sample per prompt as reference; late reward std = mean batch std over the last ${Math.round(b.lateFraction * 100)}% of steps;`,
