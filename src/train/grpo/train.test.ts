@@ -68,7 +68,7 @@ describe('GRPO trainer', () => {
     await trainGrpo({ generator: gen, reward: redness, prompts, out: full, steps: 2, config: CFG });
     const a = lines(join(full, 'metrics.jsonl'));
     expect(a.map((m) => m.step)).toEqual([0, 1, 2]);
-    for (const k of ['reward', 'rewardStd', 'groupStd', 'flatGroups', 'oracleTrain', 'diversity', 'kl', 'clipFrac', 'drift', 'alarm']) expect(a[1]).toHaveProperty(k);
+    for (const k of ['reward', 'rewardStd', 'groupStd', 'flatGroups', 'oracleTrain', 'diversity', 'kl', 'clipFrac', 'ratioMaxDev', 'drift', 'alarm']) expect(a[1]).toHaveProperty(k);
     expect(a[2]!.eval).toBeDefined();
     expect(a[2]!.drift as number).toBeGreaterThan(0);
 
@@ -79,6 +79,21 @@ describe('GRPO trainer', () => {
     expect(b.map((m) => m.step)).toEqual([0, 1, 2]);
     const pick = (m: Record<string, unknown>): unknown[] => [m.reward, m.kl, m.drift];
     expect(pick(b[2]!)).toEqual(pick(a[2]!));
+  }, 60_000);
+
+  it('climbs its reward: the held-out redness rises when redness is the reward and falls when its opposite is', async () => {
+    const blueness: RewardModel = { id: 'not-red', mode: 'pointwise', score: (qs) => Promise.resolve(qs.map((q) => result(1 - red(q.candidate)))) };
+    const cfg = { ...CFG, promptsPerStep: 2, groupSize: 4, evalSamples: 8 };
+    const heldOut = (out: string): number[] => lines(join(out, 'metrics.jsonl')).filter((m) => m.eval).map((m) => (m.eval as { heldOutReward: number }).heldOutReward);
+    const up = join(dir, 'up');
+    const down = join(dir, 'down');
+    await trainGrpo({ generator: gen, reward: redness, prompts, out: up, steps: 8, config: cfg });
+    await trainGrpo({ generator: gen, reward: blueness, prompts, out: down, steps: 8, config: cfg });
+    const [r0, r1] = heldOut(up);
+    const [b0, b1] = heldOut(down);
+    expect(r0! + b0!).toBeCloseTo(1, 6); // the same pretrained samples, read both ways
+    expect(r1! - r0!).toBeGreaterThan(0.01);
+    expect(b1! - b0!).toBeGreaterThan(0.01);
   }, 60_000);
 
   it('scores a pairwise reward against each prompt\'s tournament reference (cached), and the held-out samples against the pretrained ones', async () => {

@@ -50,14 +50,21 @@ export interface GrpoConfig {
   readonly references: number;
 }
 
-/** Defaults after Flow-GRPO (clip 1e-4 there is for 1000-dim latents averaged; ours are 3072 pixels, so a looser clip). */
+/**
+ * Defaults after Flow-GRPO (eta 0.7, fewer sampler steps in training than in evaluation) with a
+ * learning rate measured on the shipped generator (docs/results/grpo-oracle-2026-11-28/): with
+ * the oracle as the reward, lr 1e-4 (eight updates a step, one per denoising step) collapsed it
+ * within 30 steps (held-out oracle 0.328 -> 0.234, image quality 0.86 -> 0.48); 1e-5 held it.
+ * The ratios are of per-dimension mean log-probabilities, so they stay within ~1e-3 of 1 at
+ * these rates and a clip of 0.2 never binds (Flow-GRPO clips at 1e-4 for the same reason).
+ */
 export const DEFAULT_GRPO_CONFIG: GrpoConfig = {
   promptsPerStep: 4,
   groupSize: 8,
   sampleSteps: 8,
   guidance: 2,
   eta: 0.7,
-  lr: 1e-4,
+  lr: 1e-5,
   clip: 0.2,
   beta: 0.01,
   maxGradNorm: 1,
@@ -86,7 +93,14 @@ export interface GrpoRun extends RlRunBase<GrpoConfig, GrpoStepMetrics> {
 
 export interface GrpoStepMetrics extends RlStepBase {
   readonly kl: number;
+  /** Share of (sample, denoising step) ratios outside the clip range, over the step's updates. */
   readonly clipFrac: number;
+  /**
+   * Largest |ratio - 1| of the step (the ratio of per-dimension mean log-probabilities, so it
+   * stays near 1): when it is far below `clip` the clip never binds and nothing holds the
+   * updates of one batch together.
+   */
+  readonly ratioMaxDev: number;
   /** Milliseconds of this step spent on new reference tournaments (pairwise rewards). */
   readonly referenceMs: number;
   /** Prompts whose reference is cached so far (0 for pointwise rewards). */
@@ -134,9 +148,10 @@ export async function trainGrpo(run: GrpoRun): Promise<GrpoStepMetrics | null> {
     policy.train();
     let kl = 0;
     let clipFrac = 0;
+    let ratioMaxDev = 0;
     const advT = tensor(adv);
     for (let i = 0; i < cfg.sampleSteps; i++) {
-      const [k, cf] = tidy(() => {
+      const [k, cf, dev] = tidy(() => {
         const text = guidedText(policy, prompts, cfg.guidance);
         const { logp, mean, std } = sdeStepLogProb(policy, traj.xs[i]!, traj.xs[i + 1]!, traj.grid[i]!, traj.grid[i + 1]!, text, cfg.guidance, cfg.eta);
         const ratio = logp.sub(tensor(traj.logps[i]!)).exp(); // (B)
@@ -145,13 +160,15 @@ export async function trainGrpo(run: GrpoRun): Promise<GrpoStepMetrics | null> {
         const loss = clippedObjective(ratio, advT, cfg.clip).add(klT.mul(cfg.beta)).div(cfg.sampleSteps);
         loss.backward();
         const r = ratio.detach();
-        return [klT.item(), r.sub(1).abs().gt(cfg.clip).float().mean().item()];
+        const absDev = r.sub(1).abs();
+        return [klT.item(), absDev.gt(cfg.clip).float().mean().item(), absDev.max().item()];
       });
       clipGradNorm(opt.params, cfg.maxGradNorm);
       opt.step();
       opt.zeroGrad();
       kl += k / cfg.sampleSteps;
       clipFrac += cf / cfg.sampleSteps;
+      ratioMaxDev = Math.max(ratioMaxDev, dev);
     }
     advT.dispose();
     traj.xs.forEach((t) => t.dispose());
@@ -168,6 +185,7 @@ export async function trainGrpo(run: GrpoRun): Promise<GrpoStepMetrics | null> {
       diversity: oracleDiversity(images.map(oracleSignature), cfg.groupSize),
       kl,
       clipFrac,
+      ratioMaxDev,
       drift: noGrad(() => parameterDrift(policy.parameters(), refParams)),
       ms: Date.now() - t0,
       referenceMs: Math.round((refs?.ms ?? 0) - refMs0),
