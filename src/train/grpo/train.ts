@@ -55,8 +55,9 @@ export interface GrpoConfig {
  * learning rate measured on the shipped generator (docs/results/grpo-oracle-2026-11-28/): with
  * the oracle as the reward, lr 1e-4 (eight updates a step, one per denoising step) collapsed it
  * within 30 steps (held-out oracle 0.328 -> 0.234, image quality 0.86 -> 0.48); 1e-5 held it.
- * The ratios are of per-dimension mean log-probabilities, so they stay within ~1e-3 of 1 at
- * these rates and a clip of 0.2 never binds (Flow-GRPO clips at 1e-4 for the same reason).
+ * The ratios are of per-dimension mean log-probabilities, so they stay near 1 (within 0.001 at
+ * lr 1e-5, measured there) and a clip of 0.2 never binds; Flow-GRPO, whose log-probabilities are
+ * also per-dimension means, clips at 1e-4.
  */
 export const DEFAULT_GRPO_CONFIG: GrpoConfig = {
   promptsPerStep: 4,
