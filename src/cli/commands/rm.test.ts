@@ -3,7 +3,7 @@
  * (--world-pairs), several folders in one --data list, and the errors when --world-pairs
  * comes without --data or the list has an empty entry.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,5 +55,22 @@ describe('rm train --world-pairs', () => {
     const bad = await run(['rm', 'train', '--preset', 'rd-xs', '--data', `${a},`, '--steps', '1', '--out', join(dir, 'rm2')]);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/comma-separated list of folders, with no empty entry/);
+  }, 120_000);
+});
+
+describe('vlm pretrain --patch', () => {
+  it('shapes a new model with the patch asked for, and refuses a patch the stem cannot make or one beside --init', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rd-vlmpre-'));
+    dirs.push(dir);
+    const out = join(dir, 'p8');
+    const r = await run(['vlm', 'pretrain', '--preset', 'rd-xs', '--patch', '8', '--steps', '1', '--items', '16', '--batch', '4', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { patch: number }).patch).toBe(8);
+    const bad = await run(['vlm', 'pretrain', '--preset', 'rd-xs', '--patch', '6', '--steps', '1', '--out', join(dir, 'p6')]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/power-of-two patch/);
+    const withInit = await run(['vlm', 'pretrain', '--init', out, '--patch', '4', '--steps', '1', '--out', join(dir, 'again')]);
+    expect(withInit.code).not.toBe(0);
+    expect(withInit.err).toMatch(/--stem, --patch and --media-role-std shape a new model/);
   }, 120_000);
 });
