@@ -74,3 +74,15 @@ describe('vlm pretrain --patch', () => {
     expect(withInit.err).toMatch(/--stem, --patch and --media-role-std shape a new model/);
   }, 120_000);
 });
+
+describe('rm eval --threads', () => {
+  it('evaluates on the threads asked for and refuses a count below one', async () => {
+    const model = join(import.meta.dirname, '..', '..', '..', 'models', 'rd-rm-verifier');
+    const r = await run(['rm', 'eval', '--model', model, '--pairs', '4', '--threads', '1', '--json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { n: number }).n).toBe(4);
+    const bad = await run(['rm', 'eval', '--model', model, '--pairs', '4', '--threads', '0']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--threads must be an integer >= 1/);
+  }, 120_000);
+});

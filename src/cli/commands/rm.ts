@@ -19,6 +19,7 @@ import { auxiliaryItems, defaultVocabulary, pretrainItems } from '../../train/re
 import { evaluateVqa } from '../../train/reward/pretrain-eval.js';
 import { manifestPairs, manifestPairsOrNone, parseContext, worldPairs } from '../../train/reward/sources.js';
 import { DEFAULT_RM_TRAIN_CONFIG, trainRewardModel, type RmTrainConfig } from '../../train/reward/trainer.js';
+import { setNumThreads } from '../../tensor/index.js';
 import { action, intOption, printJson, progress } from '../run.js';
 
 interface TrainOpts {
@@ -136,10 +137,12 @@ export function register(program: Command): void {
     .option('--split <s>', 'prompt domain of the scenes (id | ood)', 'id')
     .option('--questions <n>', 'questions to ask', '1000')
     .option('--seed <n>', 'seed of the scenes', '0')
+    .option('--threads <n>', "torch threads (default: libtorch's own choice, one per core)")
     .option('--json', 'print {accuracy, n, majority, bySkill}')
     .action(
-      action((o: { model: string; split: string; questions: string; seed: string; json?: boolean }) => {
+      action((o: { model: string; split: string; questions: string; seed: string; threads?: string; json?: boolean }) => {
         if (o.split !== 'id' && o.split !== 'ood') throw new ConfigError(`--split must be id or ood, got '${o.split}'`);
+        if (o.threads !== undefined) setNumThreads(intOption('threads', o.threads, 1, 1));
         const { model } = loadVlmCheckpoint(o.model);
         const e = evaluateVqa(model, { n: intOption('questions', o.questions, 1000, 1), seed: intOption('seed', o.seed, 0) + 3003, split: o.split });
         if (o.json) return printJson(e);
@@ -225,10 +228,12 @@ export function register(program: Command): void {
     .option('--criteria <list>', 'criteria of world pairs', 'alignment')
     .option('--pairs <n>', 'world pairs to evaluate', '500')
     .option('--seed <n>', 'seed of the world pairs', '0')
+    .option('--threads <n>', "torch threads (default: libtorch's own choice, one per core)")
     .option('--json', 'print {accuracy, n, byCriteria, byTag, ece, positionConsistency}')
     .action(
-      action(async (o: { model: string; data?: string; split: string; task: string; criteria: string; pairs: string; seed: string; json?: boolean }) => {
+      action(async (o: { model: string; data?: string; split: string; task: string; criteria: string; pairs: string; seed: string; threads?: string; json?: boolean }) => {
         if (!(SPLITS as readonly string[]).includes(o.split)) throw new ConfigError(`--split must be one of ${SPLITS.join(', ')}`);
+        if (o.threads !== undefined) setNumThreads(intOption('threads', o.threads, 1, 1));
         const split = o.split as Split;
         const { model, paradigm, context } = loadVlmCheckpoint(o.model);
         const seed = intOption('seed', o.seed, 0) + (split === 'ood' ? 2002 : 1001);
