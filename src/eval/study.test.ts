@@ -61,6 +61,9 @@ describe('scaling study', () => {
       study.accuracy.filter((a) => !(a.preset === 'rd-s' && a.paradigm === 'bt' && a.init === 'scratch')).map((a) => a.oodAccuracy),
     );
     expect(again.rl).toEqual(study.rl);
+    // the time it reports is the last sitting's, and says so; a study run in one go says only its time
+    expect(study.notes).toMatch(/^Budget 'tiny' \(\d+ s\):/);
+    expect(again.notes).toMatch(/^Budget 'tiny' \(\d+ s in its last sitting, after \d+ units done in earlier ones\):/);
 
     // the key holds the generator's weights digest: a study from before it was recorded adopts
     // it on resume, and a retrained generator in the same folder is refused

@@ -226,6 +226,8 @@ function readUnitsFile(file: string): { key: StudyKey | undefined; units: Record
 class StudyUnits {
   private readonly file: string;
   private readonly done: Record<string, unknown> = {};
+  /** Units finished by earlier sittings (0 for a study started now). */
+  readonly resumed: number = 0;
 
   constructor(
     work: string,
@@ -248,6 +250,7 @@ class StudyUnits {
       throw new InputError(`the generator in '${key.generator}' has changed since the study in '${work}' started (weights digest ${savedDigest}, now ${digest}): its ReFL and Best-of-N units would mix two generators; put the original back, or choose another --out`);
     }
     Object.assign(this.done, saved.units);
+    this.resumed = Object.keys(this.done).length;
     this.save(); // a study from before the digest was recorded adopts this generator's
   }
 
@@ -494,7 +497,7 @@ export async function runScalingStudy(opts: StudyOptions): Promise<StudyResult> 
     command: opts.command,
     date: new Date().toISOString(),
     budget: b.name,
-    notes: studyNotes(b, data, seconds),
+    notes: studyNotes(b, data, seconds, units.resumed),
     accuracy,
     rl,
     bestOfN,
@@ -581,9 +584,9 @@ export function readStudyProgress(out: string, command = 'rewarddance study stat
   return { budget: b, seed: key.seed, generator: key.generator, done, pending: all.filter((n) => !(n in units)), study };
 }
 
-function studyNotes(b: StudyBudget, d: Data | undefined, seconds: number | undefined): string {
+function studyNotes(b: StudyBudget, d: Data | undefined, seconds: number | undefined, resumedUnits = 0): string {
   return [
-    `Budget '${b.name}'${seconds === undefined ? '' : ` (${seconds.toFixed(0)} s)`}: ${b.trainPairs} training pairs (t2i alignment), ${b.evalPairs} test pairs per split, patch ${b.patch};`,
+    `Budget '${b.name}'${seconds === undefined ? '' : resumedUnits > 0 ? ` (${seconds.toFixed(0)} s in its last sitting, after ${resumedUnits} units done in earlier ones)` : ` (${seconds.toFixed(0)} s)`}: ${b.trainPairs} training pairs (t2i alignment), ${b.evalPairs} test pairs per split, patch ${b.patch};`,
     `visual pretraining ${b.pretrainSteps} steps on ${b.pretrainItems} captions/questions (grounded), at lr ${[...new Set(b.presets.map((p) => Math.min(b.pretrainLr, pretrainLrFor(vlmPreset(p)))))].join(' / ')}, reward fine-tuning ${b.rmSteps} steps of ${b.batchSize} items at lr ${b.lr}, one seed.`,
     d ? `Prompt-blind floor: ID ${pct1(d.floorId)}, OOD ${pct1(d.floorOod)} (the floor column is both splits together).` : 'The floor column is the prompt-blind floor of both test splits together.',
     `Context '${MAIN_CONTEXT}': instruction on, pairwise models also see the reference. Ablation at ${b.ablationPreset} (pretrained), cumulative, all in the generative next-token trainer with both-orders evaluation;`,
