@@ -1,7 +1,8 @@
 /**
  * `rewarddance rm train` through commander: a pair folder with world pairs mixed in
  * (--world-pairs), several folders in one --data list, and the errors when --world-pairs
- * comes without --data or the list has an empty entry.
+ * comes without --data or the list has an empty entry; `vlm pretrain --patch` and
+ * `rm eval --threads`, with their errors.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
