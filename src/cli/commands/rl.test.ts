@@ -103,6 +103,11 @@ describe('rl --algo refl', () => {
     await expect(runRl({ ...base, algo: 'grpo', reward: pairwise, anchor: undefined, rewardOrders: 'both' })).rejects.toThrow(/--reward-orders is a ReFL option/);
     await expect(runRl({ ...base, reward: pairwise, rewardOrders: 'two' })).rejects.toThrow(/--reward-orders must be one of one, both, got 'two'/);
     await expect(runRl({ ...base, reward: pointwise, rewardOrders: 'both' })).rejects.toThrow(/--reward-orders both .* is pointwise/);
+    await expect(runRl({ ...base, algo: 'grpo', reward: 'oracle', anchor: undefined, gradSteps: '2' })).rejects.toThrow(/--grad-steps is a ReFL option/);
+    await expect(runRl({ ...base, algo: 'grpo', reward: 'oracle', anchor: undefined, stopMin: '2' })).rejects.toThrow(/--stop-min is a ReFL option/);
+    await expect(runRl({ ...base, reward: pointwise, gradSteps: '0' })).rejects.toThrow(/--grad-steps/);
+    await expect(runRl({ ...base, reward: pointwise, sampleSteps: '4', stopMin: '1', gradSteps: '5' })).rejects.toThrow(/gradSteps must be an integer in \[1, 4\]/);
+    await expect(runRl({ ...base, reward: pointwise, sampleSteps: '4', stopMin: '4' })).rejects.toThrow(/stopMin must be in \[0, 3\]/);
   });
 
   it('--reward-orders both trains against the pairwise checkpoint read in both orders', async () => {

@@ -36,6 +36,8 @@ interface RlOpts {
   beta?: string;
   refs?: string;
   anchor?: string;
+  stopMin?: string;
+  gradSteps?: string;
   rewardOrders?: string;
   evalEvery?: string;
   evalSamples?: string;
@@ -87,6 +89,8 @@ export async function runRl(o: RlOpts): Promise<RlStepMetrics | null> {
   const refl = o.algo === 'refl';
   if (refl && o.beta !== undefined) throw new InputError('--beta (KL to the pretrained model) is a GRPO option; ReFL is anchored by --anchor (flow-matching loss weight on world samples)');
   if (!refl && o.anchor !== undefined) throw new InputError('--anchor is a ReFL option (--algo refl)');
+  if (!refl && o.stopMin !== undefined) throw new InputError('--stop-min is a ReFL option (--algo refl)');
+  if (!refl && o.gradSteps !== undefined) throw new InputError('--grad-steps is a ReFL option (--algo refl)');
   if (!refl && o.rewardOrders !== undefined) throw new InputError('--reward-orders is a ReFL option (--algo refl)');
   if (o.rewardOrders !== undefined && !(REWARD_ORDERS as readonly string[]).includes(o.rewardOrders)) throw new InputError(`--reward-orders must be one of ${REWARD_ORDERS.join(', ')}, got '${o.rewardOrders}'`);
   const steps = intOption('steps', o.steps, 1, 1);
@@ -108,6 +112,8 @@ export async function runRl(o: RlOpts): Promise<RlStepMetrics | null> {
   if (o.refs !== undefined && (config.references as number) > MAX_REFERENCE_CANDIDATES) throw new InputError(`--refs must be at most ${MAX_REFERENCE_CANDIDATES}, got ${o.refs}`);
   if (refl) {
     set('anchor', num('anchor', o.anchor));
+    set('stopMin', o.stopMin === undefined ? undefined : intOption('stop-min', o.stopMin, 0));
+    set('gradSteps', o.gradSteps === undefined ? undefined : intOption('grad-steps', o.gradSteps, 1, 1));
     return runRefl(o, steps, prompts, config);
   }
   const reward = await loadRewardModel(o.reward, { mode: 'pointwise' });
@@ -190,6 +196,8 @@ export function register(program: Command): void {
     .option('--beta <x>', 'GRPO: KL weight to the pretrained model')
     .option('--refs <n>', `pairwise rewards (GRPO and ReFL): pretrained samples per prompt in the reference tournament (1-${MAX_REFERENCE_CANDIDATES}, default 8)`)
     .option('--anchor <x>', 'ReFL: weight of the flow-matching loss on world samples (default 1)')
+    .option('--stop-min <n>', 'ReFL: the gradient step starts at a sampler step drawn from [n, sample-steps - 1] (default 10 of 16; with only --sample-steps, the same share)')
+    .option('--grad-steps <n>', 'ReFL: sampler steps with gradients from the stop step (Euler steps, then the x0 prediction; default 1, classic ReFL)')
     .option('--reward-orders <o>', "ReFL with a pairwise reward: 'one' asks P(yes | reference, candidate); 'both' also asks with the two swapped and averages, (p + 1 - p_swapped) / 2, which cancels the model's position bias at twice its cost (default one)")
     .option('--eval-every <n>', 'oracle evaluation on held-out prompts every N steps')
     .option('--eval-samples <n>', 'held-out prompts per evaluation (>= 256 for a useful interval)')

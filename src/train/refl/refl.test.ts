@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { SPECIAL_TOKENS } from '../../data/tokenizer.js';
 import { Conv2d } from '../../nn/index.js';
-import { FlowUNet, generatorConfig } from '../../models/generator/index.js';
+import { FlowUNet, generatorConfig, sampleTensor } from '../../models/generator/index.js';
 import { vlmConfig } from '../../models/vlm/config.js';
 import { TinyVlm } from '../../models/vlm/model.js';
 import { DEFAULT_CONTEXT } from '../../models/vlm/prompting.js';
-import { AdamW, manualSeed, noGrad, rand, randn, tidy, type Tensor } from '../../tensor/index.js';
+import { AdamW, grad, manualSeed, noGrad, rand, randn, tidy, type Tensor } from '../../tensor/index.js';
 import { defaultVocabulary } from '../reward/pretrain-data.js';
 import { predictWithGrad, reflConfig, reflStep } from './train.js';
 import type { DifferentiableReward } from './types.js';
@@ -47,9 +47,48 @@ describe('ReFL', () => {
     for (let s = 0; s < 5; s++) reflStep(model, opt, rm, prompts, s, cfg);
     expect(fixed()).toBeGreaterThan(before + 0.01);
     expect(() => reflConfig({ stopMin: 99 })).toThrow(/stopMin/);
+    expect(() => reflConfig({ sampleSteps: 4, stopMin: 2, gradSteps: 5 })).toThrow(/gradSteps must be an integer in \[1, 4\]/);
+    expect(() => reflConfig({ gradSteps: 0 })).toThrow(/gradSteps/);
     opt.dispose();
     model.dispose();
     rm.dispose?.();
+  }, 30_000);
+  it('gradients through the remaining sampler steps end at the ODE sample; each extra step moves the gradient', () => {
+    manualSeed(3);
+    const model = new FlowUNet(generatorConfig('tiny'));
+    const prompts = ['a photo of a red circle', 'a photo of two blue stars'];
+    const cfg = { sampleSteps: 4, guidance: 2 };
+    const ode = noGrad(() => tidy(() => sampleTensor(model, prompts, { steps: 4, guidance: 2, seed: 9 }).add(1).mul(0.5).clamp(0, 1).toArray()));
+    for (const k of [0, 2]) {
+      const full = noGrad(() =>
+        tidy(() => {
+          manualSeed(9);
+          return predictWithGrad(model, prompts, k, { ...cfg, gradSteps: 4 - k }).toArray();
+        }),
+      );
+      full.forEach((v, i) => expect(v).toBeCloseTo(ode[i]!, 5));
+    }
+    // classic ReFL (one step) predicts x0 from step k, not the ODE's end
+    const one = noGrad(() =>
+      tidy(() => {
+        manualSeed(9);
+        return predictWithGrad(model, prompts, 0, { ...cfg, gradSteps: 1 }).toArray();
+      }),
+    );
+    expect(one.some((v, i) => Math.abs(v - ode[i]!) > 1e-3)).toBe(true);
+    // the gradient of a pixel sum reaches the model through every kept step
+    const gradNorm = (g: number): number =>
+      tidy(() => {
+        manualSeed(9);
+        const params = model.parameters();
+        const gs = grad([predictWithGrad(model, prompts, 1, { ...cfg, gradSteps: g }).sum()], params);
+        return gs.reduce((a, t) => a + (t ? t.pow(2).sum().item() : 0), 0);
+      });
+    const g1 = gradNorm(1);
+    const g3 = gradNorm(3);
+    expect(g1).toBeGreaterThan(0);
+    expect(Math.abs(g3 - g1)).toBeGreaterThan(1e-6 * g1);
+    model.dispose();
   }, 30_000);
   it('a few steps raise a tiny pairwise VLM reward on a fixed batch; the VLM gets no gradient', () => {
     manualSeed(1);

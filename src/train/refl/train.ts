@@ -2,7 +2,9 @@
  * ReFL (Xu et al. 2023, ImageReward) as the RewardDance paper uses it: sample with the ODE
  * (no gradients) to a random late step, take one step with gradients that predicts the clean
  * image x0 = x_t - t v, and back-propagate the reward model's P(yes) through it into the
- * generator. A pretraining-loss mix on world samples anchors the model (DESIGN.md 7: without
+ * generator. `gradSteps` > 1 keeps gradients through that many sampler steps (Euler steps, then
+ * the x0 prediction; DRaFT-K, Clark et al. 2023), so an earlier stop step can move the layout
+ * while the reward model still reads a nearly clean image. A pretraining-loss mix on world samples anchors the model (DESIGN.md 7: without
  * an anchor and with a high learning rate the model collapsed in ~50 steps).
  */
 import { ConfigError } from '../../errors.js';
@@ -17,6 +19,11 @@ export interface ReflConfig {
   readonly sampleSteps: number;
   /** The gradient step is taken at a step index drawn from [stopMin, sampleSteps - 1]. */
   readonly stopMin: number;
+  /**
+   * Sampler steps with gradients from the stop step k: Euler steps k .. j-1, then the x0
+   * prediction at j = min(k + gradSteps - 1, sampleSteps - 1). 1 is classic ReFL.
+   */
+  readonly gradSteps: number;
   readonly guidance: number;
   readonly lr: number;
   /** Weight of the flow-matching loss on world samples (the anchor). */
@@ -27,7 +34,7 @@ export interface ReflConfig {
 }
 
 /** Defaults: a low learning rate and a real anchor, after DESIGN.md 7's collapse. */
-export const DEFAULT_REFL_CONFIG: ReflConfig = { sampleSteps: 16, stopMin: 10, guidance: 2, lr: 2e-5, anchor: 1, anchorBatch: 16, maxGradNorm: 1, seed: 1 };
+export const DEFAULT_REFL_CONFIG: ReflConfig = { sampleSteps: 16, stopMin: 10, gradSteps: 1, guidance: 2, lr: 2e-5, anchor: 1, anchorBatch: 16, maxGradNorm: 1, seed: 1 };
 
 export function reflConfig(overrides: Record<string, unknown> = {}): ReflConfig {
   for (const k of Object.keys(overrides)) {
@@ -35,13 +42,15 @@ export function reflConfig(overrides: Record<string, unknown> = {}): ReflConfig 
   }
   const c = { ...DEFAULT_REFL_CONFIG, ...overrides };
   if (c.stopMin < 0 || c.stopMin >= c.sampleSteps) throw new ConfigError(`refl: stopMin must be in [0, ${c.sampleSteps - 1}], got ${c.stopMin}`);
+  if (!Number.isInteger(c.gradSteps) || c.gradSteps < 1 || c.gradSteps > c.sampleSteps) throw new ConfigError(`refl: gradSteps must be an integer in [1, ${c.sampleSteps}] (sampler steps with gradients), got ${String(c.gradSteps)}`);
   return c;
 }
 
 /**
- * The ODE to step `k` without gradients, then x0 = x_k - t_k v(x_k) with gradients, as (B, 3, S, S) in [0, 1].
+ * The ODE to step `k` without gradients, then (with gradients) Euler steps k .. j-1 and
+ * x0 = x_j - t_j v(x_j), j = min(k + gradSteps - 1, sampleSteps - 1), as (B, 3, S, S) in [0, 1].
  */
-export function predictWithGrad(model: FlowUNet, prompts: readonly string[], k: number, cfg: Pick<ReflConfig, 'sampleSteps' | 'guidance'>): Tensor {
+export function predictWithGrad(model: FlowUNet, prompts: readonly string[], k: number, cfg: Pick<ReflConfig, 'sampleSteps' | 'guidance'> & Partial<Pick<ReflConfig, 'gradSteps'>>): Tensor {
   const s = model.config.imageSize;
   const grid = timeGrid(cfg.sampleSteps);
   const xk = noGrad(() =>
@@ -57,8 +66,12 @@ export function predictWithGrad(model: FlowUNet, prompts: readonly string[], k: 
       return x;
     }),
   );
-  const v = guidedVelocity(model, xk, grid[k]!, guidedText(model, prompts, cfg.guidance), cfg.guidance);
-  return xk.sub(v.mul(grid[k]!)).add(1).mul(0.5).clamp(0, 1); // (B, 3, S, S)
+  const text = guidedText(model, prompts, cfg.guidance);
+  const j = Math.min(k + (cfg.gradSteps ?? 1) - 1, cfg.sampleSteps - 1);
+  let x = xk;
+  for (let i = k; i < j; i++) x = x.add(guidedVelocity(model, x, grid[i]!, text, cfg.guidance).mul(grid[i + 1]! - grid[i]!));
+  const v = guidedVelocity(model, x, grid[j]!, text, cfg.guidance);
+  return x.sub(v.mul(grid[j]!)).add(1).mul(0.5).clamp(0, 1); // (B, 3, S, S)
 }
 
 export interface ReflStepResult {
