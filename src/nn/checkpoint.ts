@@ -3,13 +3,13 @@
  * and `trainer.json` for exact resume). A folder is written under a temporary name and renamed
  * into place, so a killed save never leaves a broken checkpoint where the old one was.
  */
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CheckpointError } from '../errors.js';
-import { noGrad, type Tensor } from '../tensor/index.js';
-import { readJson, writeJsonAtomic } from '../util/fs.js';
+import { noGrad, tidy, type Tensor } from '../tensor/index.js';
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { Module } from './module.js';
-import { loadSafetensors, saveSafetensors } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors } from './safetensors.js';
 
 export const MODEL_FILE = 'model.safetensors';
 export const CONFIG_FILE = 'config.json';
@@ -48,6 +48,44 @@ export function saveCheckpoint(dir: string, c: CheckpointContent): void {
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);
   rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * Writes an inference copy of checkpoint `src` to `dst`: its config and weights, without the
+ * optimizer or trainer state; `half` stores float32 weights as float16 (half the bytes; they
+ * load back as float32). Refuses an existing `dst` (nothing is overwritten) and writes
+ * atomically. Returns the weight files' sizes and the largest change any weight saw.
+ * @example exportCheckpoint('runs/rm', 'models/my-rm', { half: true });
+ */
+export function exportCheckpoint(src: string, dst: string, opts: { half?: boolean } = {}): { bytesIn: number; bytesOut: number; maxAbsChange: number; tensors: number } {
+  const config = readCheckpointConfig(src);
+  if (existsSync(dst)) throw new CheckpointError(`${dst} already exists; choose a new --out folder (nothing was written)`);
+  const file = join(src, MODEL_FILE);
+  const { tensors, metadata } = loadSafetensors(file);
+  try {
+    const bytes = encodeSafetensors(tensors, metadata, { half: opts.half === true });
+    const back = decodeSafetensors(bytes, `${dst}/${MODEL_FILE}`).tensors;
+    let maxAbsChange = 0;
+    try {
+      for (const [name, t] of tensors) {
+        if (t.dtype !== 'float32') continue;
+        maxAbsChange = Math.max(maxAbsChange, tidy(() => back.get(name)!.sub(t).abs().max().item()));
+      }
+    } finally {
+      for (const t of back.values()) t.dispose();
+    }
+    const parent = dirname(dst);
+    mkdirSync(parent, { recursive: true });
+    const tmp = join(parent, `.${basename(dst)}.${process.pid}.tmp`);
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    writeFileAtomic(join(tmp, MODEL_FILE), bytes);
+    writeJsonAtomic(join(tmp, CONFIG_FILE), config);
+    renameSync(tmp, dst);
+    return { bytesIn: statSync(file).size, bytesOut: bytes.byteLength, maxAbsChange, tensors: tensors.size };
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
 }
 
 /** Reads a checkpoint's config.json. */

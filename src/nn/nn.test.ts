@@ -109,6 +109,31 @@ describe('safetensors and checkpoints', () => {
     const n = Number(readFileSync(file).readBigUInt64LE(0));
     expect((8 + n) % 8).toBe(0);
   });
+  test('half precision: F16 stores IEEE binary16 bits (round to nearest even), F16 and BF16 load as float32', () => {
+    const values = [1, -2, 65504, 0.1, 2 ** -24, 1 / 3, 0, Infinity];
+    const bits = [0x3c00, 0xc000, 0x7bff, 0x2e66, 0x0001, 0x3555, 0x0000, 0x7c00]; // IEEE 754 binary16
+    const buf = encodeSafetensors(new Map([['h', tensor(values, [2, 4])], ['i', tensor([7], [1], 'int64')]]), {}, { half: true });
+    const n = Number(buf.readBigUInt64LE(0));
+    const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; data_offsets: [number, number] }>;
+    expect(header.h!.dtype).toBe('F16');
+    expect(header.i!.dtype).toBe('I64'); // only float32 tensors are halved
+    const data = buf.subarray(8 + n + header.h!.data_offsets[0], 8 + n + header.h!.data_offsets[1]);
+    expect(Array.from({ length: 8 }, (_, k) => data.readUInt16LE(2 * k))).toEqual(bits);
+    const back = decodeSafetensors(buf, 'half.safetensors').tensors;
+    expect(back.get('h')!.dtype).toBe('float32');
+    expect(back.get('h')!.shape).toEqual([2, 4]);
+    expect(back.get('h')!.toList()).toEqual([1, -2, 65504, 0.0999755859375, 2 ** -24, 0.333251953125, 0, Infinity]);
+    expect(back.get('i')!.toList()).toEqual([7]);
+    // a BF16 tensor written by another tool: the top 16 bits of each float32
+    const bf = Buffer.from(JSON.stringify({ b: { dtype: 'BF16', shape: [3], data_offsets: [0, 6] } }));
+    const head = Buffer.alloc(8);
+    head.writeBigUInt64LE(BigInt(bf.byteLength));
+    const payload = Buffer.alloc(6);
+    [0x3f80, 0xc040, 0x3e80].forEach((v, k) => payload.writeUInt16LE(v, 2 * k)); // 1, -3, 0.25
+    expect(decodeSafetensors(Buffer.concat([head, bf, payload]), 'bf.safetensors').tensors.get('b')!.toList()).toEqual([1, -3, 0.25]);
+    // values float16 cannot hold are refused, not clipped
+    expect(() => encodeSafetensors(new Map([['big', tensor([1e5], [1])]]), {}, { half: true })).toThrow(/'big' holds 100000, beyond float16's range/);
+  });
   test('a checkpoint written by the PyTorch twin loads and computes the same output', () => {
     const fixture = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'twin-block.safetensors');
     const { tensors } = loadSafetensors(fixture);

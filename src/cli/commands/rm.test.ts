@@ -2,9 +2,9 @@
  * `rewarddance rm train` through commander: a pair folder with world pairs mixed in
  * (--world-pairs), several folders in one --data list, and the errors when --world-pairs
  * comes without --data or the list has an empty entry; `vlm pretrain --patch` and
- * `rm eval --threads`, with their errors.
+ * `rm eval --threads`, `rm export --half`, with their errors.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,5 +85,34 @@ describe('rm eval --threads', () => {
     const bad = await run(['rm', 'eval', '--model', model, '--pairs', '4', '--threads', '0']);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/--threads must be an integer >= 1/);
+  }, 120_000);
+});
+
+describe('rm export', () => {
+  it('--half writes a float16 copy half the size that judges like the original; refuses an existing --out and a non-checkpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rd-rmexport-'));
+    dirs.push(dir);
+    const model = join(import.meta.dirname, '..', '..', '..', 'models', 'rd-rm-verifier');
+    const out = join(dir, 'half');
+    const r = await run(['rm', 'export', '--model', model, '--out', out, '--half', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out) as { bytesIn: number; bytesOut: number; maxAbsChange: number };
+    expect(statSync(join(out, 'model.safetensors')).size).toBe(s.bytesOut);
+    expect(s.bytesOut / s.bytesIn).toBeGreaterThan(0.45);
+    expect(s.bytesOut / s.bytesIn).toBeLessThan(0.55);
+    expect(s.maxAbsChange).toBeGreaterThan(0); // rounded, really
+    expect(s.maxAbsChange).toBeLessThan(1e-2);
+    expect(existsSync(join(out, 'optimizer.safetensors'))).toBe(false);
+    const evalOf = async (m: string): Promise<{ accuracy: number; ece: number }> => JSON.parse((await run(['rm', 'eval', '--model', m, '--pairs', '60', '--threads', '1', '--json'])).out) as { accuracy: number; ece: number };
+    const [a, b] = [await evalOf(model), await evalOf(out)];
+    expect(Math.abs(a.accuracy - b.accuracy)).toBeLessThanOrEqual(1 / 60 + 1e-9);
+    expect(Math.abs(a.ece - b.ece)).toBeLessThan(0.01);
+    const again = await run(['rm', 'export', '--model', model, '--out', out, '--half']);
+    expect(again.code).not.toBe(0);
+    expect(again.err).toMatch(/already exists; choose a new --out folder/);
+    const notCkpt = await run(['rm', 'export', '--model', dir, '--out', join(dir, 'x')]);
+    expect(notCkpt.code).not.toBe(0);
+    expect(notCkpt.err).toMatch(/not a checkpoint folder/);
+    expect(existsSync(join(dir, 'x'))).toBe(false);
   }, 120_000);
 });

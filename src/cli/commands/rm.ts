@@ -11,7 +11,7 @@ import { DEFAULT_VLM_CONFIG, vlmConfig, vlmConfigFromJson, type VlmConfig } from
 import { TinyVlm } from '../../models/vlm/model.js';
 import { VlmScorer, type Paradigm } from '../../models/vlm/scorer.js';
 import { pretrainLrFor, VLM_PRESETS, vlmPreset } from '../../presets/vlm.js';
-import { readCheckpointConfig } from '../../nn/index.js';
+import { exportCheckpoint, readCheckpointConfig } from '../../nn/index.js';
 import { loadVlmCheckpoint } from '../../rewards/generative.js';
 import { pairItems, type TrainPair } from '../../train/reward/data.js';
 import { evaluatePairs } from '../../train/reward/evaluate.js';
@@ -242,6 +242,22 @@ export function register(program: Command): void {
         if (o.json) return printJson(e);
         process.stdout.write(`accuracy ${(e.accuracy * 100).toFixed(1)}% on ${e.n} ${split} pairs; ECE ${e.ece.toFixed(3)}${e.positionConsistency === null ? '' : `; position consistency ${(e.positionConsistency * 100).toFixed(1)}%`}\n`);
         for (const [tag, v] of Object.entries(e.byTag)) process.stdout.write(`  ${tag.padEnd(14)} ${(v.accuracy * 100).toFixed(1)}% (${v.n})\n`);
+      }),
+    );
+
+  rm.command('export')
+    .description('write an inference copy of a reward model checkpoint (config and weights, no optimizer state), optionally in float16 (half the size)')
+    .requiredOption('--model <ckpt>', 'checkpoint folder')
+    .requiredOption('--out <dir>', 'new folder to write (must not exist)')
+    .option('--half', 'store float32 weights as float16; they load back as float32')
+    .option('--json', 'print {out, bytesIn, bytesOut, maxAbsChange, tensors}')
+    .action(
+      action((o: { model: string; out: string; half?: boolean; json?: boolean }) => {
+        loadVlmCheckpoint(o.model).model.dispose(); // a loadable reward model, not just any folder
+        const r = { out: o.out, ...exportCheckpoint(o.model, o.out, { half: o.half === true }) };
+        if (o.json) return printJson(r);
+        const mb = (b: number): string => (b / 1e6).toFixed(1);
+        process.stdout.write(`wrote ${o.out}: ${r.tensors} tensors, ${mb(r.bytesIn)} MB -> ${mb(r.bytesOut)} MB${o.half ? `, float16 (largest weight change ${r.maxAbsChange.toExponential(2)})` : ''}\n`);
       }),
     );
 }
