@@ -107,6 +107,8 @@ describe('rl --algo refl', () => {
     await expect(runRl({ ...base, algo: 'grpo', reward: 'oracle', anchor: undefined, stopMin: '2' })).rejects.toThrow(/--stop-min is a ReFL option/);
     await expect(runRl({ ...base, reward: pointwise, gradSteps: '0' })).rejects.toThrow(/--grad-steps/);
     await expect(runRl({ ...base, reward: pointwise, sampleSteps: '4', stopMin: '1', gradSteps: '5' })).rejects.toThrow(/gradSteps must be an integer in \[1, 4\]/);
+    await expect(runRl({ ...base, algo: 'grpo', reward: 'oracle', anchor: undefined, objective: 'logp' })).rejects.toThrow(/--objective is a ReFL option/);
+    await expect(runRl({ ...base, reward: pointwise, objective: 'log' })).rejects.toThrow(/--objective must be 'p' or 'logp', got 'log'/);
     await expect(runRl({ ...base, reward: pointwise, sampleSteps: '4', stopMin: '4' })).rejects.toThrow(/stopMin must be in \[0, 3\]/);
   });
 

@@ -38,6 +38,7 @@ interface RlOpts {
   anchor?: string;
   stopMin?: string;
   gradSteps?: string;
+  objective?: string;
   rewardOrders?: string;
   evalEvery?: string;
   evalSamples?: string;
@@ -91,6 +92,8 @@ export async function runRl(o: RlOpts): Promise<RlStepMetrics | null> {
   if (!refl && o.anchor !== undefined) throw new InputError('--anchor is a ReFL option (--algo refl)');
   if (!refl && o.stopMin !== undefined) throw new InputError('--stop-min is a ReFL option (--algo refl)');
   if (!refl && o.gradSteps !== undefined) throw new InputError('--grad-steps is a ReFL option (--algo refl)');
+  if (!refl && o.objective !== undefined) throw new InputError('--objective is a ReFL option (--algo refl)');
+  if (o.objective !== undefined && o.objective !== 'p' && o.objective !== 'logp') throw new InputError(`--objective must be 'p' or 'logp', got '${o.objective}'`);
   if (!refl && o.rewardOrders !== undefined) throw new InputError('--reward-orders is a ReFL option (--algo refl)');
   if (o.rewardOrders !== undefined && !(REWARD_ORDERS as readonly string[]).includes(o.rewardOrders)) throw new InputError(`--reward-orders must be one of ${REWARD_ORDERS.join(', ')}, got '${o.rewardOrders}'`);
   const steps = intOption('steps', o.steps, 1, 1);
@@ -114,6 +117,7 @@ export async function runRl(o: RlOpts): Promise<RlStepMetrics | null> {
     set('anchor', num('anchor', o.anchor));
     set('stopMin', o.stopMin === undefined ? undefined : intOption('stop-min', o.stopMin, 0));
     set('gradSteps', o.gradSteps === undefined ? undefined : intOption('grad-steps', o.gradSteps, 1, 1));
+    if (o.objective !== undefined) config.objective = o.objective;
     return runRefl(o, steps, prompts, config);
   }
   const reward = await loadRewardModel(o.reward, { mode: 'pointwise' });
@@ -198,6 +202,7 @@ export function register(program: Command): void {
     .option('--anchor <x>', 'ReFL: weight of the flow-matching loss on world samples (default 1)')
     .option('--stop-min <n>', 'ReFL: the gradient step starts at a sampler step drawn from [n, sample-steps - 1] (default 10 of 16; with only --sample-steps, the same share)')
     .option('--grad-steps <n>', 'ReFL: sampler steps with gradients from the stop step (Euler steps, then the x0 prediction; default 1, classic ReFL)')
+    .option('--objective <o>', "ReFL: 'p' maximises the mean reward P(yes) (as published); 'logp' the mean log P(yes), which weighs the samples the judge rejects more (default p)")
     .option('--reward-orders <o>', "ReFL with a pairwise reward: 'one' asks P(yes | reference, candidate); 'both' also asks with the two swapped and averages, (p + 1 - p_swapped) / 2, which cancels the model's position bias at twice its cost (default one)")
     .option('--eval-every <n>', 'oracle evaluation on held-out prompts every N steps')
     .option('--eval-samples <n>', 'held-out prompts per evaluation (>= 256 for a useful interval)')

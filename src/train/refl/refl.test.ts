@@ -29,11 +29,11 @@ function standIn(): DifferentiableReward {
 }
 
 describe('ReFL', () => {
-  it('a few steps raise the stand-in reward on a fixed batch', () => {
+  it.each(['p', 'logp'] as const)('a few steps raise the stand-in reward on a fixed batch (objective %s)', (objective) => {
     manualSeed(0);
     const model = new FlowUNet(generatorConfig('tiny'));
     const rm = standIn();
-    const cfg = reflConfig({ sampleSteps: 3, stopMin: 2, lr: 3e-3, anchor: 0.1, anchorBatch: 2 });
+    const cfg = reflConfig({ sampleSteps: 3, stopMin: 2, lr: 3e-3, anchor: 0.1, anchorBatch: 2, objective });
     const prompts = ['a photo of a red circle', 'a photo of two blue stars', 'a photo of a ring', 'a photo of a moon'];
     const fixed = (): number =>
       noGrad(() =>
@@ -49,6 +49,7 @@ describe('ReFL', () => {
     expect(() => reflConfig({ stopMin: 99 })).toThrow(/stopMin/);
     expect(() => reflConfig({ sampleSteps: 4, stopMin: 2, gradSteps: 5 })).toThrow(/gradSteps must be an integer in \[1, 4\]/);
     expect(() => reflConfig({ gradSteps: 0 })).toThrow(/gradSteps/);
+    expect(() => reflConfig({ objective: 'log' })).toThrow(/objective must be 'p' or 'logp'/);
     opt.dispose();
     model.dispose();
     rm.dispose?.();

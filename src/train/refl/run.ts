@@ -63,7 +63,7 @@ export function reflRunConfig(overrides: Record<string, unknown> = {}): ReflRunC
   reflConfig(step); // validates the step's own options
   const posInt = (k: keyof ReflRunConfig, min: number, max = Number.MAX_SAFE_INTEGER): void => {
     const v = c[k];
-    if (!Number.isInteger(v) || v < min || v > max) throw new ConfigError(`refl: ${k} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? 'inf' : max}], got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConfigError(`refl: ${k} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? 'inf' : max}], got ${String(v)}`);
   };
   posInt('promptsPerStep', 1);
   posInt('groupSize', 1);

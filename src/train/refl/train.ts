@@ -25,6 +25,12 @@ export interface ReflConfig {
    */
   readonly gradSteps: number;
   readonly guidance: number;
+  /**
+   * What the update maximises: 'p', the mean reward P(yes) (ReFL as published), or 'logp', the
+   * mean log P(yes), whose gradient 1/p weighs the samples the judge rejects more than those it
+   * already accepts (P(yes) is a sigmoid: its slope vanishes at both ends).
+   */
+  readonly objective: 'p' | 'logp';
   readonly lr: number;
   /** Weight of the flow-matching loss on world samples (the anchor). */
   readonly anchor: number;
@@ -34,7 +40,7 @@ export interface ReflConfig {
 }
 
 /** Defaults: a low learning rate and a real anchor, after DESIGN.md 7's collapse. */
-export const DEFAULT_REFL_CONFIG: ReflConfig = { sampleSteps: 16, stopMin: 10, gradSteps: 1, guidance: 2, lr: 2e-5, anchor: 1, anchorBatch: 16, maxGradNorm: 1, seed: 1 };
+export const DEFAULT_REFL_CONFIG: ReflConfig = { sampleSteps: 16, stopMin: 10, gradSteps: 1, guidance: 2, objective: 'p', lr: 2e-5, anchor: 1, anchorBatch: 16, maxGradNorm: 1, seed: 1 };
 
 export function reflConfig(overrides: Record<string, unknown> = {}): ReflConfig {
   for (const k of Object.keys(overrides)) {
@@ -42,6 +48,7 @@ export function reflConfig(overrides: Record<string, unknown> = {}): ReflConfig 
   }
   const c = { ...DEFAULT_REFL_CONFIG, ...overrides };
   if (c.stopMin < 0 || c.stopMin >= c.sampleSteps) throw new ConfigError(`refl: stopMin must be in [0, ${c.sampleSteps - 1}], got ${c.stopMin}`);
+  if (c.objective !== 'p' && c.objective !== 'logp') throw new ConfigError(`refl: objective must be 'p' or 'logp', got '${String(c.objective)}'`);
   if (!Number.isInteger(c.gradSteps) || c.gradSteps < 1 || c.gradSteps > c.sampleSteps) throw new ConfigError(`refl: gradSteps must be an integer in [1, ${c.sampleSteps}] (sampler steps with gradients), got ${String(c.gradSteps)}`);
   return c;
 }
@@ -86,7 +93,7 @@ export interface ReflStepResult {
 }
 
 /**
- * One ReFL update: -mean reward (+ anchor * flow-matching loss on world samples).
+ * One ReFL update: -mean reward, or -mean log reward (objective 'logp'), + anchor * flow-matching loss on world samples.
  * @example const r = reflStep(model, opt, rm, prompts, 0, reflConfig());
  */
 export function reflStep(model: FlowUNet, opt: AdamW, reward: DifferentiableReward, prompts: readonly string[], step: number, cfg: ReflConfig, references?: Tensor): ReflStepResult {
@@ -98,7 +105,7 @@ export function reflStep(model: FlowUNet, opt: AdamW, reward: DifferentiableRewa
     const x0 = predictWithGrad(model, prompts, k, cfg);
     const all = reward.rewardTensor(x0, prompts, references); // (B)
     const rw = all.mean();
-    let loss = rw.neg();
+    let loss = cfg.objective === 'logp' ? all.clamp(1e-6, 1).log().mean().neg() : rw.neg();
     let anchor = 0;
     if (cfg.anchor > 0) {
       const wb = worldBatch(cfg.anchorBatch, cfg.seed + 17, step, model.config.imageSize);
