@@ -1,11 +1,13 @@
 /**
  * The shipped reward models (models/rd-rm-tiny from scripts/train-shipped-rm.sh, the pairwise
- * model; models/rd-rm-verifier from scripts/train-shipped-verifier.sh, the pointwise verifier)
- * still score what their recorded evaluations say: each is re-evaluated on the same seeded world
+ * model; models/rd-rm-verifier from scripts/train-shipped-verifier.sh, the pointwise verifier;
+ * models/rd-rm-xl from scripts/train-shipped-judge.sh, the rd-xl pointwise judge stored as
+ * float16) still score what their recorded evaluations say: each is re-evaluated on the same seeded world
  * pairs (eval-check.json, written by scripts/eval-check.sh) and must match the recorded
  * accuracy and, in domain, beat the prompt-blind floor of those pairs. Out of domain the 100
  * check pairs have a high floor (0.595) that rd-rm-tiny (0.57) and rd-rm-verifier (0.59) are
  * within noise of; on 500 pairs (their READMEs) they reach 57.2% and 64.6% against 52.3%.
+ * rd-rm-xl must beat the floor out of domain too.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import { floorOf } from '../../src/world/floor.js';
 const MODELS: { name: string; beatsFloor: readonly ('id' | 'ood')[] }[] = [
   { name: 'rd-rm-tiny', beatsFloor: ['id'] },
   { name: 'rd-rm-verifier', beatsFloor: ['id'] },
+  { name: 'rd-rm-xl', beatsFloor: ['id', 'ood'] },
 ];
 
 interface EvalCheck {
