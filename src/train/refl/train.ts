@@ -4,8 +4,9 @@
  * image x0 = x_t - t v, and back-propagate the reward model's P(yes) through it into the
  * generator. `gradSteps` > 1 keeps gradients through that many sampler steps (Euler steps, then
  * the x0 prediction; DRaFT-K, Clark et al. 2023), so an earlier stop step can move the layout
- * while the reward model still reads a nearly clean image. A pretraining-loss mix on world samples anchors the model (DESIGN.md 7: without
- * an anchor and with a high learning rate the model collapsed in ~50 steps).
+ * while the reward model still reads a nearly clean image. A pretraining-loss mix on world
+ * samples anchors the model (DESIGN.md 7: without an anchor and with a high learning rate the
+ * model collapsed in ~50 steps).
  */
 import { ConfigError } from '../../errors.js';
 import type { RgbImage } from '../../data/image.js';
