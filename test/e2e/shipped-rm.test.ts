@@ -2,12 +2,13 @@
  * The shipped reward models (models/rd-rm-tiny from scripts/train-shipped-rm.sh, the pairwise
  * model; models/rd-rm-verifier from scripts/train-shipped-verifier.sh, the pointwise verifier;
  * models/rd-rm-xl from scripts/train-shipped-judge.sh, the rd-xl pointwise judge stored as
- * float16) still score what their recorded evaluations say: each is re-evaluated on the same seeded world
+ * float16, and models/rd-rm-xl-gen, the same tuned on generated pairs by
+ * scripts/train-shipped-judge-gen.sh) still score what their recorded evaluations say: each is re-evaluated on the same seeded world
  * pairs (eval-check.json, written by scripts/eval-check.sh) and must match the recorded
  * accuracy and, in domain, beat the prompt-blind floor of those pairs. Out of domain the 100
  * check pairs have a high floor (0.595) that rd-rm-tiny (0.57) and rd-rm-verifier (0.59) are
  * within noise of; on 500 pairs (their READMEs) they reach 57.2% and 64.6% against 52.3%.
- * rd-rm-xl must beat the floor out of domain too.
+ * rd-rm-xl and rd-rm-xl-gen must beat the floor out of domain too.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ const MODELS: { name: string; beatsFloor: readonly ('id' | 'ood')[] }[] = [
   { name: 'rd-rm-tiny', beatsFloor: ['id'] },
   { name: 'rd-rm-verifier', beatsFloor: ['id'] },
   { name: 'rd-rm-xl', beatsFloor: ['id', 'ood'] },
+  { name: 'rd-rm-xl-gen', beatsFloor: ['id', 'ood'] },
 ];
 
 interface EvalCheck {
