@@ -20,13 +20,7 @@ node dist/src/cli/main.js gen pairs --model "$GEN" --world 500 --samples 8 --pai
 node dist/src/cli/main.js rm train --init "$BASE" --paradigm pointwise --context instruction --criteria alignment \
   --data "$WORK/pairs" --world-pairs 1000 --eval-pairs 500 --steps 300 --lr 1e-4 --eval-every 100 --seed 0 --threads 1 \
   --out "$WORK/rm" --resume --json > "$WORK/rm.json"
-rm -rf "$WORK/export"
-node dist/src/cli/main.js rm export --model "$WORK/rm" --out "$WORK/export" --half
-mkdir -p "$OUT"
-cp "$WORK/export/config.json" "$WORK/export/model.safetensors" "$OUT/"
-for split in id ood; do
-  node dist/src/cli/main.js rm eval --model "$OUT" --split "$split" --pairs 500 --threads 1 --json > "$OUT/eval-$split.json"
-done
+bash scripts/ship-half.sh "$WORK/rm" "$WORK" "$OUT"
 node dist/src/cli/main.js gen pairs --model "$GEN" --world 150 --samples 8 --pairs-per-prompt 4 --eval-share 0 --seed 2 \
   --threads 1 --out "$WORK/pairs-test" --json > "$WORK/pairs-test.json"
 node dist/src/cli/main.js rm eval --model "$OUT" --data "$WORK/pairs-test" --split train --threads 1 --json > "$OUT/eval-generated-unseen.json"

@@ -28,12 +28,6 @@ fi
 node dist/src/cli/main.js rm train --init "$WORK/rm" --paradigm pointwise --context instruction --criteria alignment \
   --pairs 20000 --eval-pairs 300 --steps "$MORE_STEPS" --lr 1e-4 --eval-every 300 --seed 1 --threads 1 \
   --out "$WORK/more" --resume --json > "$WORK/more.json"
-rm -rf "$WORK/export"
-node dist/src/cli/main.js rm export --model "$WORK/more" --out "$WORK/export" --half
-mkdir -p "$OUT"
-cp "$WORK/export/config.json" "$WORK/export/model.safetensors" "$OUT/"
-for split in id ood; do
-  node dist/src/cli/main.js rm eval --model "$OUT" --split "$split" --pairs 500 --threads 1 --json > "$OUT/eval-$split.json"
-done
+bash scripts/ship-half.sh "$WORK/more" "$WORK" "$OUT"
 bash scripts/eval-check.sh "$OUT"
 echo "done: $OUT"
