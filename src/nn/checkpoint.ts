@@ -33,17 +33,24 @@ export interface CheckpointContent {
  * @example saveCheckpoint('runs/rm', { config, model });
  */
 export function saveCheckpoint(dir: string, c: CheckpointContent): void {
+  writeFolderAtomic(dir, (tmp) => {
+    const weights = new Map(c.model.namedParameters().map((p) => [p.name, p.tensor]));
+    saveSafetensors(join(tmp, MODEL_FILE), weights, { format: 'pt' });
+    writeJsonAtomic(join(tmp, CONFIG_FILE), c.config);
+    if (c.optimizer) saveSafetensors(join(tmp, OPTIMIZER_FILE), c.optimizer.tensors, { step: String(c.optimizer.step) });
+    if (c.trainer) writeJsonAtomic(join(tmp, TRAINER_FILE), c.trainer);
+    for (const name of c.keep ?? []) if (existsSync(join(dir, name))) copyFileSync(join(dir, name), join(tmp, name));
+  });
+}
+
+/** Fills a fresh temporary sibling of `dir`, then swaps it into place (an existing `dir` is replaced only once the new one is complete). */
+function writeFolderAtomic(dir: string, fill: (tmp: string) => void): void {
   const parent = dirname(dir);
   mkdirSync(parent, { recursive: true });
   const tmp = join(parent, `.${basename(dir)}.${process.pid}.tmp`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const weights = new Map(c.model.namedParameters().map((p) => [p.name, p.tensor]));
-  saveSafetensors(join(tmp, MODEL_FILE), weights, { format: 'pt' });
-  writeJsonAtomic(join(tmp, CONFIG_FILE), c.config);
-  if (c.optimizer) saveSafetensors(join(tmp, OPTIMIZER_FILE), c.optimizer.tensors, { step: String(c.optimizer.step) });
-  if (c.trainer) writeJsonAtomic(join(tmp, TRAINER_FILE), c.trainer);
-  for (const name of c.keep ?? []) if (existsSync(join(dir, name))) copyFileSync(join(dir, name), join(tmp, name));
+  fill(tmp);
   const old = join(parent, `.${basename(dir)}.${process.pid}.old`);
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);
@@ -74,14 +81,10 @@ export function exportCheckpoint(src: string, dst: string, opts: { half?: boolea
     } finally {
       for (const t of back.values()) t.dispose();
     }
-    const parent = dirname(dst);
-    mkdirSync(parent, { recursive: true });
-    const tmp = join(parent, `.${basename(dst)}.${process.pid}.tmp`);
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    writeFileAtomic(join(tmp, MODEL_FILE), bytes);
-    writeJsonAtomic(join(tmp, CONFIG_FILE), config);
-    renameSync(tmp, dst);
+    writeFolderAtomic(dst, (tmp) => {
+      writeFileAtomic(join(tmp, MODEL_FILE), bytes);
+      writeJsonAtomic(join(tmp, CONFIG_FILE), config);
+    });
     return { bytesIn: statSync(file).size, bytesOut: bytes.byteLength, maxAbsChange, tensors: tensors.size };
   } finally {
     for (const t of tensors.values()) t.dispose();
