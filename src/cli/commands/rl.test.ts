@@ -3,6 +3,8 @@
  * (references by tournament), metrics.jsonl with the diagnostics, a killed-and-resumed run on
  * the same curve, a pointwise checkpoint without references, and the refusals (oracle, URL).
  * `rl --algo grpo` with a pairwise checkpoint: scored against tournament references too.
+ * Repeated --reward: ReFL against the weighted mean of two checkpoints, GRPO against the oracle
+ * and a checkpoint.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,4 +124,34 @@ describe('rl --algo refl', () => {
     expect(m!.reward).toBeGreaterThan(0);
     expect(m!.reward).toBeLessThan(1);
   }, 60_000);
+
+  it('--reward twice trains against the weighted mean of the two checkpoints (ReFL), and GRPO combines any rewards', async () => {
+    const pair = await runRl({ ...common, reward: pairwise, steps: '1', out: join(dir, 'mix-pair') });
+    const point = await runRl({ ...common, reward: pointwise, steps: '1', out: join(dir, 'mix-point') });
+    const mix = await runRl({ ...common, reward: [pairwise, pointwise], rewardWeights: '3,1', steps: '1', out: join(dir, 'mix') });
+    // same generator, noise and references (the tournament is judged by the pairwise part alone)
+    expect(Math.abs(pair!.reward - point!.reward)).toBeGreaterThan(1e-3);
+    expect(mix!.reward).toBeCloseTo(0.75 * pair!.reward + 0.25 * point!.reward, 5);
+    expect(lines(join(dir, 'mix', 'metrics.jsonl'))[1]!.referencesCached as number).toBeGreaterThanOrEqual(1);
+    const equal = await runRl({ ...common, reward: [pairwise, pointwise], steps: '1', out: join(dir, 'mix-equal') });
+    expect(equal!.reward).toBeCloseTo(0.5 * pair!.reward + 0.5 * point!.reward, 5);
+
+    const grpo = { algo: 'grpo', generator: gen, prompts, steps: '1', group: '2', promptsPerStep: '2', sampleSteps: '2', evalEvery: '0', evalSamples: '4', lr: '1e-3', json: true };
+    const oracle = await runRl({ ...grpo, reward: 'oracle', out: join(dir, 'g-oracle') });
+    const pt = await runRl({ ...grpo, reward: pointwise, out: join(dir, 'g-point') });
+    const both = await runRl({ ...grpo, reward: ['oracle', pointwise], rewardWeights: '1,1', out: join(dir, 'g-both') });
+    expect(both!.reward).toBeCloseTo((oracle!.reward + pt!.reward) / 2, 5);
+  }, 120_000);
+
+  it('refuses bad combinations with a message that says what to give', async () => {
+    const base = { ...common, steps: '1', out: join(dir, 'never') };
+    await expect(runRl({ ...base, reward: [] })).rejects.toThrow(/--reward is required/);
+    await expect(runRl({ ...base, reward: undefined })).rejects.toThrow(/--reward is required/);
+    await expect(runRl({ ...base, reward: [pairwise, pointwise], rewardWeights: '1' })).rejects.toThrow(/1 weight\(s\) for 2 --reward model\(s\)/);
+    await expect(runRl({ ...base, reward: [pairwise, pointwise], rewardWeights: '1,-2' })).rejects.toThrow(/--reward-weights '1,-2': weight 1 must be a finite number >= 0/);
+    await expect(runRl({ ...base, reward: [pairwise, pointwise], rewardWeights: '0,0' })).rejects.toThrow(/at least one weight must be positive/);
+    await expect(runRl({ ...base, reward: [pointwise, 'oracle'] })).rejects.toThrow(/oracle .*--algo grpo/);
+    await expect(runRl({ ...base, reward: [pointwise, pointwise], rewardOrders: 'both' })).rejects.toThrow(/--reward-orders both .* are pointwise/);
+    await expect(runRl({ ...base, algo: 'grpo', anchor: undefined, reward: ['oracle', pointwise], refs: '3' })).rejects.toThrow(/--refs .* are pointwise/);
+  });
 });

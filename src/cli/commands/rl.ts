@@ -10,13 +10,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
+import { combinedModel, validateWeights } from '../../rewards/combine.js';
 import { LocalVlmRewardModel } from '../../rewards/generative.js';
 import { loadRewardModel, ORACLE_SPEC } from '../../rewards/load.js';
 import { parseWorldPrompt } from '../../rewards/oracle.js';
 import { trainGrpo, type GrpoStepMetrics } from '../../train/grpo/index.js';
 import type { RlRunBase } from '../../train/grpo/run-loop.js';
-import { FrozenVlmReward, MAX_REFERENCE_CANDIDATES, REWARD_ORDERS, trainRefl, type ReflStepMetrics, type RewardOrders } from '../../train/refl/index.js';
+import { CombinedReward, FrozenVlmReward, MAX_REFERENCE_CANDIDATES, REWARD_ORDERS, trainRefl, type ReflStepMetrics, type RewardOrders } from '../../train/refl/index.js';
 import { readGeneval } from '../../world/geneval.js';
+import type { RewardModel } from '../../rewards/types.js';
 import type { GenevalMetadata } from '../../world/types.js';
 import { action, intOption, printJson, progress } from '../run.js';
 
@@ -25,7 +27,9 @@ export const RL_ALGOS = ['grpo', 'refl'] as const;
 interface RlOpts {
   algo: string;
   generator: string;
-  reward: string;
+  /** One spec, or several (a weighted combination; the CLI's --reward may be repeated). */
+  reward?: string | readonly string[];
+  rewardWeights?: string;
   prompts: string;
   steps: string;
   out: string;
@@ -61,6 +65,21 @@ function num(name: string, v: string | undefined): number | undefined {
   const x = Number(v);
   if (!Number.isFinite(x)) throw new InputError(`--${name} must be a number, got '${v}'`);
   return x;
+}
+
+/** The reward specs and their weights (--reward, repeatable; --reward-weights, default equal). */
+export function rewardParts(o: Pick<RlOpts, 'reward' | 'rewardWeights'>): { specs: string[]; weights: number[] } {
+  const specs = (o.reward === undefined ? [] : typeof o.reward === 'string' ? [o.reward] : [...o.reward]).map((s) => s.trim());
+  if (specs.length === 0 || specs.some((s) => s === '')) throw new InputError("--reward is required: 'oracle', an http(s):// URL or a checkpoint folder; repeat it to combine several");
+  if (o.rewardWeights === undefined) return { specs, weights: specs.map(() => 1) };
+  const weights = o.rewardWeights.split(',').map((w) => Number(w.trim()));
+  if (weights.length !== specs.length) throw new InputError(`--reward-weights gives ${weights.length} weight(s) for ${specs.length} --reward model(s); give one per --reward, in order (e.g. --reward-weights 0.7,0.3)`);
+  try {
+    validateWeights(weights);
+  } catch (e) {
+    throw new InputError(`--reward-weights '${o.rewardWeights}': ${(e as Error).message.replace(/^combine: /u, '')}`);
+  }
+  return { specs, weights };
 }
 
 /** The last step's metrics of either algorithm. */
@@ -120,9 +139,17 @@ export async function runRl(o: RlOpts): Promise<RlStepMetrics | null> {
     if (o.objective !== undefined) config.objective = o.objective;
     return runRefl(o, steps, prompts, config);
   }
-  const reward = await loadRewardModel(o.reward, { mode: 'pointwise' });
+  const { specs, weights } = rewardParts(o);
+  const loaded: RewardModel[] = [];
   try {
-    if (o.refs !== undefined && reward.mode !== 'pairwise') throw new InputError(`--refs sets the reference tournament of pairwise rewards; '${o.reward}' is pointwise`);
+    for (const s of specs) loaded.push(await loadRewardModel(s, { mode: 'pointwise' }));
+  } catch (e) {
+    for (const m of loaded) await m.close?.();
+    throw e;
+  }
+  const reward = loaded.length === 1 ? loaded[0]! : combinedModel(loaded.map((model, i) => ({ model, weight: weights[i]! })));
+  try {
+    if (o.refs !== undefined && reward.mode !== 'pairwise') throw new InputError(`--refs sets the reference tournament of pairwise rewards; '${specs.join("' + '")}' ${specs.length > 1 ? 'are' : 'is'} pointwise`);
     return await withProgress('rl grpo', o, steps, prompts, config, (m: GrpoStepMetrics) => ({ reward: m.reward.toFixed(3), std: m.groupStd.toFixed(3), kl: m.kl.toExponential(1) }), (base) => trainGrpo({ ...base, reward }));
   } finally {
     await reward.close?.();
@@ -130,13 +157,20 @@ export async function runRl(o: RlOpts): Promise<RlStepMetrics | null> {
 }
 
 async function runRefl(o: RlOpts, steps: number, prompts: ReturnType<typeof readPromptFile>, config: Record<string, unknown>): Promise<ReflStepMetrics | null> {
-  const rm = await reflReward(o.reward);
+  const { specs, weights } = rewardParts(o);
+  const rms: LocalVlmRewardModel[] = [];
   try {
-    if (o.rewardOrders === 'both' && rm.mode !== 'pairwise') throw new InputError(`--reward-orders both reads a pairwise reward in both orders; '${o.reward}' is ${rm.mode}`);
-    const reward = FrozenVlmReward.fromRewardModel(rm, { orders: (o.rewardOrders ?? 'one') as RewardOrders });
-    return await withProgress('rl refl', o, steps, prompts, config, (m: ReflStepMetrics) => ({ reward: m.reward.toFixed(3), std: m.rewardStd.toFixed(3), drift: m.drift.toExponential(1) }), (base) => trainRefl({ ...base, reward, judge: rm }));
+    for (const s of specs) rms.push(await reflReward(s));
+    const pairwise = rms.map((rm, i) => ({ rm, i })).filter(({ rm, i }) => rm.mode === 'pairwise' && weights[i]! > 0);
+    if (o.rewardOrders === 'both' && pairwise.length === 0) throw new InputError(`--reward-orders both reads a pairwise reward in both orders; '${specs.join("' + '")}' ${specs.length > 1 ? 'are' : 'is'} pointwise`);
+    const orders = { orders: (o.rewardOrders ?? 'one') as RewardOrders };
+    const parts = rms.map((rm, i) => ({ reward: FrozenVlmReward.fromRewardModel(rm, rm.mode === 'pairwise' ? orders : {}), weight: weights[i]! }));
+    const reward = parts.length === 1 ? parts[0]!.reward : new CombinedReward(parts);
+    // the reference tournament is judged by the pairwise parts (a pointwise score is no comparison)
+    const judge = pairwise.length === 1 ? pairwise[0]!.rm : pairwise.length > 1 ? combinedModel(pairwise.map(({ rm, i }) => ({ model: rm, weight: weights[i]! }))) : rms[0];
+    return await withProgress('rl refl', o, steps, prompts, config, (m: ReflStepMetrics) => ({ reward: m.reward.toFixed(3), std: m.rewardStd.toFixed(3), drift: m.drift.toExponential(1) }), (base) => trainRefl({ ...base, reward, judge }));
   } finally {
-    rm.close();
+    for (const rm of rms) rm.close();
   }
 }
 
@@ -189,7 +223,8 @@ export function register(program: Command): void {
     .description('fine-tune a generator against a reward model (GRPO for any reward; ReFL for differentiable ones)')
     .requiredOption('--algo <name>', RL_ALGOS.join(' | '))
     .requiredOption('--generator <dir>', 'pretrained generator folder')
-    .requiredOption('--reward <spec>', "reward model: 'oracle', an http(s):// URL or a checkpoint folder (ReFL: a local VLM checkpoint folder); a pairwise checkpoint is scored against per-prompt tournament references (--refs)")
+    .option('--reward <spec>', "reward model: 'oracle', an http(s):// URL or a checkpoint folder (ReFL: a local VLM checkpoint folder); a pairwise checkpoint is scored against per-prompt tournament references (--refs). Repeat it to train against the weighted mean of several (required)", (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--reward-weights <w,...>', 'weights of the repeated --reward models, in order (default equal)')
     .requiredOption('--prompts <file>', 'GenEval JSONL or a text file of world prompts')
     .requiredOption('--steps <n>', 'RL steps')
     .requiredOption('--out <dir>', 'run folder (metrics.jsonl, checkpoint/)')

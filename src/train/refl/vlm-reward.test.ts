@@ -16,6 +16,7 @@ import { imagesToTensor } from '../../models/vlm/sequence.js';
 import { manualSeed, noGrad, randn, tensor, tidy, type Tensor } from '../../tensor/index.js';
 import { defaultVocabulary } from '../reward/pretrain-data.js';
 import { Rng } from '../../util/rng.js';
+import { CombinedReward } from './combined.js';
 import { FrozenVlmReward } from './vlm-reward.js';
 
 const VOCAB = [...SPECIAL_TOKENS, ...defaultVocabulary()];
@@ -154,5 +155,51 @@ describe('FrozenVlmReward', () => {
     });
     expect(() => new FrozenVlmReward('rf', rm.model, 'pairwise', { ...DEFAULT_CONTEXT, cot: 'reason-first' })).toThrow(/reason-first .* not differentiable/);
     rm.dispose();
+  });
+});
+
+describe('CombinedReward', () => {
+  test('the weighted mean of its parts, with the weighted sum of their pixel gradients; pairwise parts get the references', () => {
+    const pw = rewardOf('pairwise', DEFAULT_CONTEXT, 7);
+    const pt = rewardOf('pointwise', POINTWISE, 8);
+    const both = new CombinedReward([{ reward: pw, weight: 3 }, { reward: pt, weight: 1 }]);
+    expect(both.mode).toBe('pairwise');
+    expect(both.id).toBe('3*tiny-pairwise+1*tiny-pointwise');
+    const ref = imagesToTensor(refs, 32);
+    const run = (f: (x: Tensor) => Tensor): [number[], number[]] =>
+      tidy(() => {
+        const x = imagesToTensor(cands, 32).requiresGrad_();
+        const r = f(x);
+        r.sum().backward();
+        return [r.toList(), Array.from(x.grad!.toArray())];
+      });
+    const [a, ga] = run((x) => pw.rewardTensor(x, PROMPTS, ref));
+    const [b, gb] = run((x) => pt.rewardTensor(x, PROMPTS));
+    const [c, gc] = run((x) => both.rewardTensor(x, PROMPTS, ref));
+    // the parts must disagree, or any mix would pass
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i]!)))).toBeGreaterThan(0.05);
+    c.forEach((v, i) => expect(Math.abs(v - (0.75 * a[i]! + 0.25 * b[i]!))).toBeLessThan(1e-6));
+    let maxErr = 0;
+    let maxG = 0;
+    gc.forEach((g, i) => {
+      maxErr = Math.max(maxErr, Math.abs(g - (0.75 * ga[i]! + 0.25 * gb[i]!)));
+      maxG = Math.max(maxG, Math.abs(g));
+    });
+    expect(maxG).toBeGreaterThan(0);
+    expect(maxErr).toBeLessThan(1e-5 * maxG + 1e-9);
+    // a zero weight drops its part; pointwise-only combinations need no references
+    const onlyPt = new CombinedReward([{ reward: pw, weight: 0 }, { reward: pt, weight: 2 }]);
+    expect(onlyPt.mode).toBe('pointwise');
+    const [d] = run((x) => onlyPt.rewardTensor(x, PROMPTS));
+    d.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(1e-6));
+    const pts = new CombinedReward([{ reward: pt, weight: 1 }]);
+    expect(pts.mode).toBe('pointwise');
+    const [e] = run((x) => pts.rewardTensor(x, PROMPTS));
+    e.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(1e-6));
+    tidy(() => expect(() => both.rewardTensor(imagesToTensor(cands, 32), PROMPTS)).toThrow(/pairwise part/));
+    expect(() => new CombinedReward([])).toThrow(ConfigError);
+    expect(() => new CombinedReward([{ reward: pt, weight: -1 }])).toThrow(/weight 0 must be a finite number >= 0/);
+    expect(() => new CombinedReward([{ reward: pt, weight: 0 }])).toThrow(/at least one weight must be positive/);
+    both.dispose();
   });
 });
