@@ -4,9 +4,10 @@
  * batch 16: the ODE without gradients to the last step (16 steps, guidance 2, stop step 15
  * for a fixed cost), one guided velocity with gradients, x0 into the frozen VLM (pairwise:
  * instruction, prompt, reference, candidate, <ans>), -P(yes) plus the flow-matching anchor on
- * 16 world samples, backward into the generator, clipping and AdamW. The reward is the first
- * trained VLM checkpoint under models/ (config kind rd-vlm), or a freshly initialised rd-m
- * preset VLM when there is none; the output says which. Beside it, the PyTorch twin of the
+ * 16 world samples, backward into the generator, clipping and AdamW. The reward is the shipped
+ * ReFL judge (models/rd-rm-xl-gen, else models/rd-rm-xl), else the first trained VLM checkpoint
+ * under models/ (config kind rd-vlm), or a freshly initialised rd-m preset VLM when there is
+ * none; the output says which. Beside it, the PyTorch twin of the
  * same step (bench/twins/refl_step.py, Debian's python3-torch). Prints
  * {reflStepMs, torchReflStepMs, ratio, ...} (wall-clock medians) and the same in process CPU
  * time (steadier on a shared machine: one libtorch thread each); also the share of the step spent rendering the
@@ -50,9 +51,14 @@ function generator(): { model: FlowUNet; note: string } {
   }
 }
 
-/** The first trained VLM reward checkpoint under models/, else a fresh rd-m. */
+/** The judge the README's ReFL recipe uses (then the other shipped one), before any other checkpoint under models/. */
+const REFL_JUDGES = ['rd-rm-xl-gen', 'rd-rm-xl'];
+
+/** The shipped ReFL judge, else the first trained VLM reward checkpoint under models/, else a fresh rd-m. */
 function rewardModel(dir: string | undefined): { reward: FrozenVlmReward; judge: LocalVlmRewardModel; note: string } {
-  const candidates = dir ? [dir] : readdirSync(join(ROOT, 'models')).map((d) => join(ROOT, 'models', d)).filter((d) => existsSync(join(d, 'config.json')) && (JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')) as { kind?: string }).kind === 'rd-vlm');
+  const rank = (d: string): number => (REFL_JUDGES.includes(d) ? REFL_JUDGES.indexOf(d) : REFL_JUDGES.length);
+  const shipped = readdirSync(join(ROOT, 'models')).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const candidates = dir ? [dir] : shipped.map((d) => join(ROOT, 'models', d)).filter((d) => existsSync(join(d, 'config.json')) && (JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')) as { kind?: string }).kind === 'rd-vlm');
   for (const c of candidates) {
     try {
       const judge = LocalVlmRewardModel.load(c);
