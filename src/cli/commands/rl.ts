@@ -82,6 +82,11 @@ export function rewardParts(o: Pick<RlOpts, 'reward' | 'rewardWeights'>): { spec
   return { specs, weights };
 }
 
+/** The specs as a message names them: 'a' is, 'a' + 'b' are. */
+function named(specs: readonly string[]): string {
+  return `'${specs.join("' + '")}' ${specs.length > 1 ? 'are' : 'is'}`;
+}
+
 /** The last step's metrics of either algorithm. */
 export type RlStepMetrics = GrpoStepMetrics | ReflStepMetrics;
 
@@ -149,7 +154,7 @@ export async function runRl(o: RlOpts): Promise<RlStepMetrics | null> {
   }
   const reward = loaded.length === 1 ? loaded[0]! : combinedModel(loaded.map((model, i) => ({ model, weight: weights[i]! })));
   try {
-    if (o.refs !== undefined && reward.mode !== 'pairwise') throw new InputError(`--refs sets the reference tournament of pairwise rewards; '${specs.join("' + '")}' ${specs.length > 1 ? 'are' : 'is'} pointwise`);
+    if (o.refs !== undefined && reward.mode !== 'pairwise') throw new InputError(`--refs sets the reference tournament of pairwise rewards; ${named(specs)} pointwise`);
     return await withProgress('rl grpo', o, steps, prompts, config, (m: GrpoStepMetrics) => ({ reward: m.reward.toFixed(3), std: m.groupStd.toFixed(3), kl: m.kl.toExponential(1) }), (base) => trainGrpo({ ...base, reward }));
   } finally {
     await reward.close?.();
@@ -162,7 +167,7 @@ async function runRefl(o: RlOpts, steps: number, prompts: ReturnType<typeof read
   try {
     for (const s of specs) rms.push(await reflReward(s));
     const pairwise = rms.map((rm, i) => ({ rm, i })).filter(({ rm, i }) => rm.mode === 'pairwise' && weights[i]! > 0);
-    if (o.rewardOrders === 'both' && pairwise.length === 0) throw new InputError(`--reward-orders both reads a pairwise reward in both orders; '${specs.join("' + '")}' ${specs.length > 1 ? 'are' : 'is'} pointwise`);
+    if (o.rewardOrders === 'both' && pairwise.length === 0) throw new InputError(`--reward-orders both reads a pairwise reward in both orders; ${named(specs)} pointwise`);
     const orders = { orders: (o.rewardOrders ?? 'one') as RewardOrders };
     const parts = rms.map((rm, i) => ({ reward: FrozenVlmReward.fromRewardModel(rm, rm.mode === 'pairwise' ? orders : {}), weight: weights[i]! }));
     const reward = parts.length === 1 ? parts[0]!.reward : new CombinedReward(parts);
