@@ -26,6 +26,11 @@ export function validateWeights(weights: readonly number[]): void {
   if (!weights.some((w) => w > 0)) throw new ConfigError('combine: at least one weight must be positive');
 }
 
+/** The id of a combination: `0.7*a+0.3*b`. */
+export function combinationId(parts: readonly { readonly weight: number; readonly id: string }[]): string {
+  return parts.map((p) => `${p.weight}*${p.id}`).join('+');
+}
+
 /**
  * Weighted mean of component results for one query; `null` components are skipped. Returns
  * null when every component with positive weight was skipped. logitYes/logitNo are
@@ -79,7 +84,7 @@ export function combinedModel(parts: readonly WeightedModel[], id?: string): Rew
     });
   };
   return {
-    id: id ?? parts.map((p) => `${p.weight}*${p.model.id}`).join('+'),
+    id: id ?? combinationId(parts.map((p) => ({ weight: p.weight, id: p.model.id }))),
     mode: parts.some((p) => p.model.mode === 'pairwise') ? 'pairwise' : 'pointwise',
     score: async (qs) => unwrapOutcomes(await scoreAll(qs)),
     scoreSettled: scoreAll,

@@ -6,7 +6,7 @@
  * references; pointwise parts score the candidate alone.
  */
 import { InputError } from '../../errors.js';
-import { validateWeights } from '../../rewards/combine.js';
+import { combinationId, validateWeights } from '../../rewards/combine.js';
 import type { Tensor } from '../../tensor/index.js';
 import type { DifferentiableReward } from './types.js';
 
@@ -29,7 +29,7 @@ export class CombinedReward implements DifferentiableReward {
   constructor(readonly parts: readonly WeightedReward[], id?: string) {
     validateWeights(parts.map((p) => p.weight));
     this.total = parts.reduce((s, p) => s + p.weight, 0);
-    this.id = id ?? parts.map((p) => `${p.weight}*${p.reward.id}`).join('+');
+    this.id = id ?? combinationId(parts.map((p) => ({ weight: p.weight, id: p.reward.id })));
     this.mode = parts.some((p) => p.weight > 0 && p.reward.mode === 'pairwise') ? 'pairwise' : 'pointwise';
   }
 
